@@ -1,0 +1,104 @@
+// Command preview is the project's main job without a cloud account: it runs
+// the real Pulumi program for a stack under mocks, with that stack's
+// configuration (aws:region included), and prints what would be created.
+//
+//	go run ./cmd/preview -stack dev                 # resource tree
+//	go run ./cmd/preview -stack prod -json          # machine-readable
+//	go run ./cmd/preview -stack dev -mermaid out.mmd
+//
+// It exits 0 when the stack previews cleanly, 1 when its configuration or
+// the program fails, and 2 on bad usage.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/manga-assist/manga-assist-data/internal/preview"
+	"github.com/manga-assist/manga-assist-data/internal/program"
+	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("preview", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	stack := flags.String("stack", "", "stack to preview: the <name> of a Pulumi.<name>.yaml (required)")
+	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
+	asJSON := flags.Bool("json", false, "print JSON instead of the resource tree")
+	mermaid := flags.String("mermaid", "", "also write a Mermaid flowchart of the topology to this file")
+	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if *stack == "" || flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "preview: -stack is required (stacks here: %v)\n", preview.Stacks(*dir))
+		flags.Usage()
+		return 2
+	}
+
+	result, err := previewStack(*dir, *stack, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "preview: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(result)
+	} else {
+		err = preview.WriteTree(stdout, result)
+	}
+	if err == nil && *mermaid != "" {
+		err = writeMermaid(*mermaid, result)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "preview: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// previewStack loads a stack's configuration, refuses it with every problem
+// named if it is invalid, and runs the program under mocks.
+func previewStack(dir, stack string, stderr io.Writer) (preview.Result, error) {
+	sc, err := preview.LoadStackConfig(dir, stack)
+	if err != nil {
+		return preview.Result{}, err
+	}
+	if sc.Project != stackconfig.Project {
+		return preview.Result{}, fmt.Errorf("%s/Pulumi.yaml is project %q, not %q", dir, sc.Project, stackconfig.Project)
+	}
+	for _, key := range sc.Encrypted {
+		fmt.Fprintf(stderr, "preview: %s is encrypted; offline, the program sees its default\n", key)
+	}
+	// Parse first: it also catches misspelt keys, which the program, reading
+	// only the keys it knows, cannot see.
+	settings, err := stackconfig.Parse(stack, sc.Values)
+	if err != nil {
+		var cfgErr *stackconfig.Error
+		if errors.As(err, &cfgErr) {
+			return preview.Result{}, fmt.Errorf("%w\nfix Pulumi.%s.yaml (or `pulumi config set`) and run again", err, stack)
+		}
+		return preview.Result{}, err
+	}
+	return preview.Run(program.Run, sc.Project, stack, settings.Region, sc.Values)
+}
+
+func writeMermaid(path string, result preview.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := preview.WriteMermaid(f, result); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

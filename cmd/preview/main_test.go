@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
+)
+
+// projectDir is the repository root, where Pulumi.yaml lives.
+const projectDir = "../.."
+
+func runPreview(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(append([]string{"-dir", projectDir}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestBothStacksPreviewWithTheTableSecured(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			code, out, errOut := runPreview(t, "-stack", stack)
+			require.Equal(t, 0, code, errOut)
+			for _, want := range []string{
+				"Stack " + stack + " of manga-assist-data (aws:region us-east-1)",
+				"└─ manga-assist:data:SessionsTable  sessions",
+				"aws:dynamodb/table:Table  sessions",
+				"pointInTimeRecovery.enabled: true",
+				"streamEnabled: true",
+				"streamViewType: NEW_AND_OLD_IMAGES",
+				"serverSideEncryption.enabled: true",
+				"serverSideEncryption.kmsKeyArn: arn:aws:kms:us-east-1:",
+				"enableKeyRotation: true",
+				"environment=" + stack,
+			} {
+				assert.Contains(t, out, want)
+			}
+		})
+	}
+}
+
+func TestStacksDifferAsConfigured(t *testing.T) {
+	_, dev, _ := runPreview(t, "-stack", "dev")
+	_, prod, _ := runPreview(t, "-stack", "prod")
+	assert.Contains(t, dev, "deletionProtectionEnabled: false")
+	assert.Contains(t, dev, "pointInTimeRecovery.recoveryPeriodInDays: 7")
+	assert.Contains(t, dev, "name: manga-assist-sessions-dev")
+	assert.Contains(t, prod, "deletionProtectionEnabled: true")
+	assert.Contains(t, prod, "pointInTimeRecovery.recoveryPeriodInDays: 35")
+	assert.Contains(t, prod, "multiRegion: true", "prod plans a replica, so its key is multi-Region")
+}
+
+func TestPreviewIsDeterministic(t *testing.T) {
+	_, first, _ := runPreview(t, "-stack", "prod", "-json")
+	for range 3 {
+		_, again, _ := runPreview(t, "-stack", "prod", "-json")
+		require.Equal(t, first, again)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	code, out, errOut := runPreview(t, "-stack", "dev", "-json")
+	require.Equal(t, 0, code, errOut)
+	var doc map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	assert.JSONEq(t, `"dev"`, string(doc["stack"]))
+	assert.JSONEq(t, `[]`, string(doc["violations"]), "violations is a list, empty until the policy pack runs")
+
+	var resources []map[string]any
+	require.NoError(t, json.Unmarshal(doc["resources"], &resources))
+	require.NotEmpty(t, resources)
+	byType := map[string]map[string]any{}
+	for _, r := range resources {
+		assert.ElementsMatch(t, []string{"urn", "type", "name", "parent", "inputs"}, keys(r))
+		byType[r["type"].(string)] = r
+	}
+	table := byType["aws:dynamodb/table:Table"]
+	require.NotNil(t, table)
+	assert.Equal(t, byType["manga-assist:data:SessionsTable"]["urn"], table["parent"])
+	inputs := table["inputs"].(map[string]any)
+	assert.Equal(t, map[string]any{"enabled": true, "recoveryPeriodInDays": 7.0}, inputs["pointInTimeRecovery"])
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestMermaid(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "topology.mmd")
+	code, _, errOut := runPreview(t, "-stack", "dev", "-mermaid", path)
+	require.Equal(t, 0, code, errOut)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	chart := string(b)
+	assert.Contains(t, chart, "flowchart LR")
+	assert.Contains(t, chart, `subgraph r0["SessionsTable<br/>sessions"]`)
+	// The key feeds the table (its ARN) and the alias (its id).
+	lines := strings.Split(chart, "\n")
+	keyID, tableID := nodeID(t, lines, "Key<br/>sessions-key"), nodeID(t, lines, "Table<br/>sessions")
+	assert.Contains(t, lines, "  "+keyID+" --> "+tableID)
+}
+
+func nodeID(t *testing.T, lines []string, label string) string {
+	t.Helper()
+	for _, l := range lines {
+		if strings.Contains(l, `["`+label+`"]`) {
+			return strings.TrimSpace(l[:strings.Index(l, "[")])
+		}
+	}
+	t.Fatalf("no node %q", label)
+	return ""
+}
+
+// badProject writes a project with one stack file and returns its directory.
+func badProject(t *testing.T, stackFile string) string {
+	t.Helper()
+	dir := t.TempDir()
+	project, err := os.ReadFile(filepath.Join(projectDir, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(stackFile), 0o644))
+	return dir
+}
+
+func TestBadConfigIsRefusedByName(t *testing.T) {
+	dir := badProject(t, `config:
+  aws:region: us-central-9
+  manga-assist-data:analyticsRetentionDays: -30
+  manga-assist-data:incrementalExportSchedule: cron(0 2 * *)
+  manga-assist-data:replicaRegions: [us-east-1]
+  manga-assist-data:tabelName: typo
+`)
+	var out, errOut bytes.Buffer
+	code := run([]string{"-dir", dir, "-stack", "bad"}, &out, &errOut)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out.String(), "nothing is previewed from a bad configuration")
+	msg := errOut.String()
+	for _, want := range []string{
+		`aws:region = "us-central-9": unknown AWS region`,
+		`manga-assist-data:analyticsRetentionDays = "-30": must be 1 to 36500 days`,
+		`manga-assist-data:incrementalExportSchedule = "cron(0 2 * *)": cron needs 6 fields`,
+		`manga-assist-data:tabelName = "typo": unknown setting`,
+		`fix Pulumi.bad.yaml`,
+	} {
+		assert.Contains(t, msg, want)
+	}
+}
+
+func TestWrongTypeIsRefusedByPulumisOwnLoader(t *testing.T) {
+	// A declared integer given a word: the stack file loads (YAML has no
+	// types to check), and the setting is refused by name.
+	dir := badProject(t, "config:\n  aws:region: us-east-1\n  manga-assist-data:logRetentionDays: forever\n")
+	var out, errOut bytes.Buffer
+	code := run([]string{"-dir", dir, "-stack", "bad"}, &out, &errOut)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut.String(), `manga-assist-data:logRetentionDays = "forever": must be a whole number`)
+}
+
+func TestUsageAndUnknownStack(t *testing.T) {
+	code, _, errOut := runPreview(t)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "-stack is required")
+
+	code, _, errOut = runPreview(t, "-stack", "staging")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `stack "staging": no stack file`)
+	assert.Contains(t, errOut, "dev, prod")
+}
+
+// Pulumi.yaml and internal/stackconfig declare the same settings with the
+// same types, defaults, descriptions and secrecy.
+func TestPulumiYamlDeclaresEverySetting(t *testing.T) {
+	project, err := workspace.LoadProject(filepath.Join(projectDir, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, stackconfig.Project, string(project.Name))
+
+	declared := map[string]bool{}
+	for _, s := range stackconfig.Declared {
+		declared[s.Key] = true
+		c, ok := project.Config[s.Key]
+		if !assert.True(t, ok, "Pulumi.yaml does not declare %s", s.Key) {
+			continue
+		}
+		require.NotNil(t, c.Type, s.Key)
+		assert.Equal(t, s.Type, *c.Type, "type of %s", s.Key)
+		assert.Equal(t, s.Description, c.Description, "description of %s", s.Key)
+		assert.Equal(t, s.Secret, c.Secret, "secret of %s", s.Key)
+		want, err := json.Marshal(s.Default)
+		require.NoError(t, err)
+		got, err := json.Marshal(c.Default)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(want), string(got), "default of %s", s.Key)
+	}
+	for key := range project.Config {
+		assert.True(t, declared[key], "Pulumi.yaml declares %s, which the program does not read", key)
+	}
+}
+
+// BenchmarkPreviewProd measures a whole offline preview of prod: config
+// loading, validation, the program under mocks, and the tree.
+func BenchmarkPreviewProd(b *testing.B) {
+	for b.Loop() {
+		if code := run([]string{"-dir", projectDir, "-stack", "prod"}, io.Discard, io.Discard); code != 0 {
+			b.Fatalf("exit %d", code)
+		}
+	}
+}

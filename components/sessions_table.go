@@ -1,0 +1,162 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/manga-assist/manga-assist-data/internal/sessions"
+)
+
+// SessionsTableArgs configures a SessionsTable. Every field is optional; the
+// comment of each gives its default.
+type SessionsTableArgs struct {
+	// Name of the table. Default "manga-assist-sessions".
+	Name string
+	// DeletionProtection turns on DynamoDB deletion protection. Default (nil) true.
+	DeletionProtection *bool
+	// PITRRecoveryDays is the point-in-time recovery window, 1-35 days.
+	// Default 35. PITR itself cannot be turned off.
+	PITRRecoveryDays int
+	// TTLAttribute is the attribute DynamoDB TTL expires items by. Default "" (TTL off).
+	TTLAttribute string
+	// KMSKeyARN encrypts the table, its stream and backups with an existing
+	// key. Default nil: the component creates a key with rotation on.
+	KMSKeyARN pulumi.StringInput
+	// KMSKeyDeletionWindowDays is the waiting period, 7-30 days, before a key
+	// the component created is destroyed. Default 30.
+	KMSKeyDeletionWindowDays int
+	// MultiRegionKey makes the created key a multi-Region key, which global
+	// table replicas need. Default false.
+	MultiRegionKey bool
+	// Tags go on every resource, beside component=SessionsTable.
+	Tags map[string]string
+}
+
+// Defaults of SessionsTableArgs.
+const (
+	DefaultPITRRecoveryDays         = 35
+	DefaultKMSKeyDeletionWindowDays = 30
+)
+
+// withDefaults returns a copy of a with every unset field defaulted, or an
+// error naming the first bad field.
+func (a SessionsTableArgs) withDefaults() (SessionsTableArgs, error) {
+	if a.Name == "" {
+		a.Name = sessions.DefaultTableName
+	}
+	if a.DeletionProtection == nil {
+		a.DeletionProtection = pulumi.BoolRef(true)
+	}
+	if a.PITRRecoveryDays == 0 {
+		a.PITRRecoveryDays = DefaultPITRRecoveryDays
+	}
+	if a.KMSKeyDeletionWindowDays == 0 {
+		a.KMSKeyDeletionWindowDays = DefaultKMSKeyDeletionWindowDays
+	}
+	switch {
+	case !sessions.ValidTableName(a.Name):
+		return a, fmt.Errorf("SessionsTableArgs.Name %q: %s", a.Name, sessions.TableNameRule)
+	case a.PITRRecoveryDays < 1 || a.PITRRecoveryDays > 35:
+		return a, fmt.Errorf("SessionsTableArgs.PITRRecoveryDays %d: must be 1 to 35", a.PITRRecoveryDays)
+	case a.KMSKeyDeletionWindowDays < 7 || a.KMSKeyDeletionWindowDays > 30:
+		return a, fmt.Errorf("SessionsTableArgs.KMSKeyDeletionWindowDays %d: must be 7 to 30", a.KMSKeyDeletionWindowDays)
+	case a.TTLAttribute == sessions.PartitionKey || a.TTLAttribute == sessions.SortKey:
+		return a, fmt.Errorf("SessionsTableArgs.TTLAttribute %q: must not be a key attribute", a.TTLAttribute)
+	}
+	return a, nil
+}
+
+// SessionsTable is the DynamoDB table that holds chat sessions, with its
+// change stream on and point-in-time recovery and KMS encryption always on.
+type SessionsTable struct {
+	pulumi.ResourceState
+
+	TableName pulumi.StringOutput `pulumi:"tableName"`
+	TableArn  pulumi.StringOutput `pulumi:"tableArn"`
+	StreamArn pulumi.StringOutput `pulumi:"streamArn"`
+	KMSKeyArn pulumi.StringOutput `pulumi:"kmsKeyArn"`
+}
+
+// NewSessionsTable creates the sessions table and, unless args names one, its
+// KMS key.
+func NewSessionsTable(ctx *pulumi.Context, name string, args *SessionsTableArgs, opts ...pulumi.ResourceOption) (*SessionsTable, error) {
+	if args == nil {
+		args = &SessionsTableArgs{}
+	}
+	a, err := args.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &SessionsTable{}
+	if err := ctx.RegisterComponentResource(typeToken("SessionsTable"), name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	tags := tagsFor("SessionsTable", a.Tags)
+
+	keyArn := a.KMSKeyARN
+	if keyArn == nil {
+		key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
+			Description:          pulumi.Sprintf("Encrypts the DynamoDB table %s, its stream and its backups", a.Name),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(a.KMSKeyDeletionWindowDays),
+			MultiRegion:          pulumi.Bool(a.MultiRegionKey),
+			Tags:                 tags,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := kms.NewAlias(ctx, name+"-key-alias", &kms.AliasArgs{
+			Name:        pulumi.String("alias/" + a.Name),
+			TargetKeyId: key.KeyId,
+		}, parent); err != nil {
+			return nil, err
+		}
+		keyArn = key.Arn
+	}
+
+	var ttl dynamodb.TableTtlPtrInput
+	if a.TTLAttribute != "" {
+		ttl = &dynamodb.TableTtlArgs{AttributeName: pulumi.String(a.TTLAttribute), Enabled: pulumi.Bool(true)}
+	}
+	table, err := dynamodb.NewTable(ctx, name, &dynamodb.TableArgs{
+		Name:        pulumi.String(a.Name),
+		BillingMode: pulumi.String("PAY_PER_REQUEST"),
+		HashKey:     pulumi.String(sessions.PartitionKey),
+		RangeKey:    pulumi.String(sessions.SortKey),
+		Attributes: dynamodb.TableAttributeArray{
+			&dynamodb.TableAttributeArgs{Name: pulumi.String(sessions.PartitionKey), Type: pulumi.String("S")},
+			&dynamodb.TableAttributeArgs{Name: pulumi.String(sessions.SortKey), Type: pulumi.String("S")},
+		},
+		StreamEnabled:  pulumi.Bool(true),
+		StreamViewType: pulumi.String(sessions.StreamViewType),
+		PointInTimeRecovery: &dynamodb.TablePointInTimeRecoveryArgs{
+			Enabled:              pulumi.Bool(true),
+			RecoveryPeriodInDays: pulumi.Int(a.PITRRecoveryDays),
+		},
+		ServerSideEncryption: &dynamodb.TableServerSideEncryptionArgs{
+			Enabled:   pulumi.Bool(true),
+			KmsKeyArn: keyArn,
+		},
+		DeletionProtectionEnabled: pulumi.Bool(*a.DeletionProtection),
+		Ttl:                       ttl,
+		Tags:                      tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	c.TableName = table.Name
+	c.TableArn = table.Arn
+	c.StreamArn = table.StreamArn
+	c.KMSKeyArn = keyArn.ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"tableName": c.TableName,
+		"tableArn":  c.TableArn,
+		"streamArn": c.StreamArn,
+		"kmsKeyArn": c.KMSKeyArn,
+	})
+}

@@ -1,0 +1,154 @@
+// Package preview runs the real Pulumi program for a stack under mocks, with
+// that stack's configuration and no cloud account, and reports what it would
+// create: a resource tree, a JSON document, or a Mermaid flowchart.
+package preview
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+)
+
+// Resource is one resource the program registered.
+type Resource struct {
+	URN    string         `json:"urn"`
+	Type   string         `json:"type"`
+	Name   string         `json:"name"`
+	Parent string         `json:"parent"`
+	Inputs map[string]any `json:"inputs"`
+
+	Custom       bool     `json:"-"` // false for component resources
+	Dependencies []string `json:"-"` // URNs of resources whose outputs it uses
+}
+
+// Violation is a policy verdict against a resource. The policy pack fills
+// these in; the offline preview reports them beside the resources.
+type Violation struct {
+	Policy           string `json:"policy"`
+	URN              string `json:"urn"`
+	EnforcementLevel string `json:"enforcementLevel"`
+	Message          string `json:"message"`
+}
+
+// Result is what a preview of one stack found.
+type Result struct {
+	Project    string      `json:"-"`
+	Stack      string      `json:"stack"`
+	Region     string      `json:"-"`
+	Resources  []Resource  `json:"resources"`
+	Violations []Violation `json:"violations"`
+}
+
+// StackURN is the URN of the stack's root resource, the parent of every
+// top-level resource.
+func (r Result) StackURN() string {
+	return urn("", "pulumi:pulumi:Stack", r.Project+"-"+r.Stack, r.Stack, r.Project)
+}
+
+// Find returns the resources of type typ.
+func (r Result) Find(typ string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// urn builds a URN the way the Pulumi engine does.
+func urn(parent, typ, name string, stackAndProject ...string) string {
+	var stack, project string
+	if len(stackAndProject) == 2 {
+		stack, project = stackAndProject[0], stackAndProject[1]
+	} else if p := resource.URN(parent); p.IsValid() {
+		stack, project = string(p.Stack()), string(p.Project())
+	}
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(stack), tokens.PackageName(project), parentType, tokens.Type(typ), name))
+}
+
+// order sorts resources so that each comes after everything it depends on
+// and after its parent, breaking ties by type and name: the same program
+// always prints the same way, whatever order its goroutines registered in.
+func order(resources []Resource) []Resource {
+	byURN := map[string]Resource{}
+	for _, r := range resources {
+		byURN[r.URN] = r
+	}
+	placed := map[string]bool{}
+	var out []Resource
+	for len(out) < len(resources) {
+		var ready []Resource
+		for _, r := range resources {
+			if placed[r.URN] {
+				continue
+			}
+			blocked := false
+			for _, d := range append(slices.Clone(r.Dependencies), r.Parent) {
+				if _, known := byURN[d]; known && !placed[d] {
+					blocked = true
+					break
+				}
+			}
+			if !blocked {
+				ready = append(ready, r)
+			}
+		}
+		if len(ready) == 0 { // a cycle cannot happen in Pulumi; keep whatever is left rather than loop
+			for _, r := range resources {
+				if !placed[r.URN] {
+					ready = append(ready, r)
+				}
+			}
+		}
+		slices.SortFunc(ready, func(a, b Resource) int {
+			return strings.Compare(a.Type+" "+a.Name, b.Type+" "+b.Name)
+		})
+		// Place one at a time so a resource freed by it can still come next.
+		out = append(out, ready[0])
+		placed[ready[0].URN] = true
+	}
+	return out
+}
+
+// plainMap turns resource properties into plain Go values for printing and
+// JSON; secrets are masked and unknown values marked.
+func plainMap(m resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[string(k)] = plain(v)
+	}
+	return out
+}
+
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return "[secret]"
+	case v.IsComputed() || v.IsOutput() && !v.OutputValue().Known:
+		return "(known after deploy)"
+	case v.IsOutput():
+		return plain(v.OutputValue().Element)
+	case v.IsObject():
+		return plainMap(v.ObjectValue())
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = plain(e)
+		}
+		return out
+	case v.IsNull():
+		return nil
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	default:
+		return v.V
+	}
+}

@@ -1,0 +1,48 @@
+// Package program is the Pulumi program of manga-assist-data: it reads the
+// stack's settings and wires the platform's components in the order data
+// flows. main.go runs it against the Pulumi engine; cmd/preview runs the same
+// function under mocks, offline.
+package program
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/manga-assist/manga-assist-data/components"
+	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
+)
+
+// Run creates the whole platform for the current stack. It validates every
+// setting before it creates anything.
+func Run(ctx *pulumi.Context) error {
+	cfg, err := stackconfig.Load(ctx)
+	if err != nil {
+		return err
+	}
+	tags := map[string]string{"project": stackconfig.Project, "environment": cfg.Stack}
+
+	// Sessions live in DynamoDB; every change leaves through its stream.
+	var keyArn pulumi.StringInput
+	if cfg.KMSKeyARN != "" {
+		keyArn = pulumi.String(cfg.KMSKeyARN)
+	}
+	table, err := components.NewSessionsTable(ctx, "sessions", &components.SessionsTableArgs{
+		Name:                     cfg.TableName,
+		DeletionProtection:       &cfg.DeletionProtection,
+		PITRRecoveryDays:         cfg.PITRRecoveryDays,
+		TTLAttribute:             cfg.TTLAttribute,
+		KMSKeyARN:                keyArn,
+		KMSKeyDeletionWindowDays: cfg.KMSKeyDeletionWindowDays,
+		MultiRegionKey:           len(cfg.ReplicaRegions) > 0,
+		Tags:                     tags,
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("region", pulumi.String(cfg.Region))
+	ctx.Export("tableName", table.TableName)
+	ctx.Export("tableArn", table.TableArn)
+	ctx.Export("streamArn", table.StreamArn)
+	ctx.Export("kmsKeyArn", table.KMSKeyArn)
+	return nil
+}

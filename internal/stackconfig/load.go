@@ -1,0 +1,102 @@
+package stackconfig
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// FieldError is one bad setting: its full key, the value given, and what is
+// allowed.
+type FieldError struct {
+	Key     string
+	Value   string
+	Problem string
+}
+
+func (f FieldError) String() string { return fmt.Sprintf("%s = %q: %s", f.Key, f.Value, f.Problem) }
+
+// Error lists every bad setting of a stack at once, so one run shows them all.
+type Error struct {
+	Stack  string
+	Fields []FieldError
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %q: %d invalid setting(s):", e.Stack, len(e.Fields))
+	for _, f := range e.Fields {
+		b.WriteString("\n  - ")
+		b.WriteString(f.String())
+	}
+	return b.String()
+}
+
+// Load reads and validates the settings of the running program's stack.
+func Load(ctx *pulumi.Context) (Settings, error) {
+	values := map[string]string{}
+	for _, key := range append(Keys(), RegionKey) {
+		if v, ok := ctx.GetConfig(key); ok {
+			values[key] = v
+		}
+	}
+	return Parse(ctx.Stack(), values)
+}
+
+// Keys returns the full keys of every declared setting.
+func Keys() []string {
+	keys := make([]string, len(Declared))
+	for i, d := range Declared {
+		keys[i] = FullKey(d.Key)
+	}
+	return keys
+}
+
+// Parse builds the settings of stack from config values keyed by full key
+// ("manga-assist-data:tableName", "aws:region"), as the Pulumi engine passes
+// them: defaults fill what is missing, keys of other namespaces are ignored,
+// and every problem is reported in one *Error.
+func Parse(stack string, values map[string]string) (Settings, error) {
+	s := Defaults()
+	s.Stack = stack
+	var bad []FieldError
+	report := func(key, value, problem string, secret bool) {
+		if secret {
+			value = "[secret]"
+		}
+		bad = append(bad, FieldError{Key: key, Value: value, Problem: problem})
+	}
+
+	for key := range values {
+		name, ours := strings.CutPrefix(key, Project+":")
+		if ours && !slices.ContainsFunc(Declared, func(d Setting) bool { return d.Key == name }) {
+			report(key, values[key], "unknown setting; known: "+strings.Join(Keys(), ", "), false)
+		}
+	}
+	typeErrors := map[string]bool{}
+	for _, d := range Declared {
+		raw, ok := values[FullKey(d.Key)]
+		if !ok {
+			continue
+		}
+		if err := d.set(&s, raw); err != nil {
+			report(FullKey(d.Key), raw, err.Error(), d.Secret)
+			typeErrors[d.Key] = true
+		}
+	}
+	s.Region = values[RegionKey]
+
+	for _, f := range s.check() {
+		if typeErrors[strings.TrimPrefix(f.key, Project+":")] {
+			continue // already reported as unparsable
+		}
+		report(f.key, f.value, f.problem, f.secret)
+	}
+	if len(bad) > 0 {
+		slices.SortStableFunc(bad, func(a, b FieldError) int { return strings.Compare(a.Key, b.Key) })
+		return Settings{}, &Error{Stack: stack, Fields: bad}
+	}
+	return s, nil
+}

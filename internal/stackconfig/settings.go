@@ -1,0 +1,141 @@
+// Package stackconfig reads a stack's configuration into one typed struct and
+// validates all of it before anything is created. Every setting, with its type,
+// default and description, is declared once in the table below; Pulumi.yaml
+// declares the same settings for the CLI, and a test keeps the two equal.
+package stackconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Project is the Pulumi project name; settings live in its config namespace.
+const Project = "manga-assist-data"
+
+// RegionKey is the provider setting that picks the primary region.
+const RegionKey = "aws:region"
+
+// Settings is a stack's whole configuration.
+type Settings struct {
+	Stack  string // the stack name; also the "environment" tag
+	Region string // aws:region, the primary region
+
+	TableName                 string
+	DeletionProtection        bool
+	PITRRecoveryDays          int
+	TTLAttribute              string
+	KMSKeyARN                 string
+	KMSKeyDeletionWindowDays  int
+	ReplicaRegions            []string
+	AnalyticsRetentionDays    int
+	BackupRetentionDays       int
+	LogRetentionDays          int
+	IncrementalExportSchedule string
+	FullExportSchedule        string
+	AlarmEmail                string // secret: never printed
+}
+
+// Setting declares one project setting: its key, its Pulumi.yaml type, its
+// default, and where its value goes in Settings.
+type Setting struct {
+	Key         string
+	Type        string // Pulumi.yaml type: string, boolean, integer or array (of strings)
+	Default     any    // string, bool, int or []string, matching Type
+	Secret      bool
+	Description string
+	field       func(*Settings) any // pointer to the Settings field
+}
+
+// Declared lists every project setting, with its default, in one place.
+var Declared = []Setting{
+	{Key: "tableName", Type: "string", Default: "manga-assist-sessions",
+		Description: "Name of the DynamoDB sessions table.",
+		field:       func(s *Settings) any { return &s.TableName }},
+	{Key: "deletionProtection", Type: "boolean", Default: true,
+		Description: "Turn on DynamoDB deletion protection for the sessions table (and its replicas).",
+		field:       func(s *Settings) any { return &s.DeletionProtection }},
+	{Key: "pitrRecoveryDays", Type: "integer", Default: 35,
+		Description: "Point-in-time recovery window of the sessions table, in days (1-35). PITR itself is always on.",
+		field:       func(s *Settings) any { return &s.PITRRecoveryDays }},
+	{Key: "ttlAttribute", Type: "string", Default: "",
+		Description: "Item attribute holding the expiry time (epoch seconds) for DynamoDB TTL; empty turns TTL off.",
+		field:       func(s *Settings) any { return &s.TTLAttribute }},
+	{Key: "kmsKeyArn", Type: "string", Default: "",
+		Description: "ARN of an existing KMS key for the table's server-side encryption; empty creates a key with rotation on.",
+		field:       func(s *Settings) any { return &s.KMSKeyARN }},
+	{Key: "kmsKeyDeletionWindowDays", Type: "integer", Default: 30,
+		Description: "Waiting period (7-30 days) before a deleted KMS key created by this stack is destroyed.",
+		field:       func(s *Settings) any { return &s.KMSKeyDeletionWindowDays }},
+	{Key: "replicaRegions", Type: "array", Default: []string{},
+		Description: "Regions that hold global-table replicas of the sessions table; must not include the primary region.",
+		field:       func(s *Settings) any { return &s.ReplicaRegions }},
+	{Key: "analyticsRetentionDays", Type: "integer", Default: 2555,
+		Description: "Days analytics data is kept in S3 before it is deleted (2555 days = 7 years).",
+		field:       func(s *Settings) any { return &s.AnalyticsRetentionDays }},
+	{Key: "backupRetentionDays", Type: "integer", Default: 35,
+		Description: "Days table exports and on-demand backups are kept.",
+		field:       func(s *Settings) any { return &s.BackupRetentionDays }},
+	{Key: "logRetentionDays", Type: "integer", Default: 30,
+		Description: "Retention of the Lambda log groups, in days (a value CloudWatch Logs accepts).",
+		field:       func(s *Settings) any { return &s.LogRetentionDays }},
+	{Key: "incrementalExportSchedule", Type: "string", Default: "cron(0 2 * * ? *)",
+		Description: "EventBridge Scheduler expression (UTC) of the incremental table export.",
+		field:       func(s *Settings) any { return &s.IncrementalExportSchedule }},
+	{Key: "fullExportSchedule", Type: "string", Default: "cron(0 3 ? * SUN *)",
+		Description: "EventBridge Scheduler expression (UTC) of the full table export.",
+		field:       func(s *Settings) any { return &s.FullExportSchedule }},
+	{Key: "alarmEmail", Type: "string", Default: "", Secret: true,
+		Description: "E-mail address subscribed to the alarm topic; set it with `pulumi config set --secret`; empty subscribes nobody.",
+		field:       func(s *Settings) any { return &s.AlarmEmail }},
+}
+
+// FullKey is the namespaced config key of a project setting.
+func FullKey(key string) string { return Project + ":" + key }
+
+// Defaults returns the settings with every default filled in.
+func Defaults() Settings {
+	var s Settings
+	for _, d := range Declared {
+		switch p := d.field(&s).(type) {
+		case *string:
+			*p = d.Default.(string)
+		case *bool:
+			*p = d.Default.(bool)
+		case *int:
+			*p = d.Default.(int)
+		case *[]string:
+			*p = append([]string(nil), d.Default.([]string)...)
+		}
+	}
+	return s
+}
+
+// set parses raw, as the Pulumi engine passes it to the program, into the
+// field of d. Arrays arrive as JSON.
+func (d Setting) set(s *Settings, raw string) error {
+	switch p := d.field(s).(type) {
+	case *string:
+		*p = raw
+	case *bool:
+		v, err := strconv.ParseBool(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		*p = v
+	case *int:
+		v, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("must be a whole number")
+		}
+		*p = v
+	case *[]string:
+		var v []string
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return fmt.Errorf(`must be a list of strings, e.g. ["us-west-2"]`)
+		}
+		*p = v
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package stackconfig
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/manga-assist/manga-assist-data/internal/sessions"
+)
+
+// problem is one failed rule; Parse turns it into a FieldError.
+type problem struct {
+	key, value, problem string
+	secret              bool
+}
+
+var (
+	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:kms:([a-z0-9-]+):(\d{12}):key/((?:mrk-)?[A-Za-z0-9-]+)$`)
+)
+
+// logRetentionValues are the retention periods CloudWatch Logs accepts.
+var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// check applies every rule to s and returns what fails.
+func (s Settings) check() []problem {
+	var out []problem
+	bad := func(key, value, format string, args ...any) {
+		out = append(out, problem{key: key, value: value, problem: fmt.Sprintf(format, args...)})
+	}
+	inRange := func(key string, v, lo, hi int, unit string) {
+		if v < lo || v > hi {
+			bad(FullKey(key), strconv.Itoa(v), "must be %d to %d %s", lo, hi, unit)
+		}
+	}
+
+	switch {
+	case s.Region == "":
+		bad(RegionKey, "", "must be set, e.g. `pulumi config set aws:region us-east-1`")
+	case !IsRegion(s.Region):
+		bad(RegionKey, s.Region, "unknown AWS region; known: %s", strings.Join(Regions, ", "))
+	}
+
+	if !sessions.ValidTableName(s.TableName) {
+		bad(FullKey("tableName"), s.TableName, sessions.TableNameRule)
+	}
+	inRange("pitrRecoveryDays", s.PITRRecoveryDays, 1, 35, "days")
+
+	switch {
+	case len(s.TTLAttribute) > 255:
+		bad(FullKey("ttlAttribute"), s.TTLAttribute, "must be at most 255 characters")
+	case s.TTLAttribute == sessions.PartitionKey || s.TTLAttribute == sessions.SortKey:
+		bad(FullKey("ttlAttribute"), s.TTLAttribute, "must not be a key attribute (%s, %s)", sessions.PartitionKey, sessions.SortKey)
+	}
+
+	if s.KMSKeyARN != "" {
+		m := kmsKeyARNPattern.FindStringSubmatch(s.KMSKeyARN)
+		switch {
+		case m == nil:
+			bad(FullKey("kmsKeyArn"), s.KMSKeyARN, "must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id>, or empty")
+		case IsRegion(s.Region) && m[1] != s.Region:
+			bad(FullKey("kmsKeyArn"), s.KMSKeyARN, "key is in %s but the table is in %s (aws:region)", m[1], s.Region)
+		case len(s.ReplicaRegions) > 0 && !strings.HasPrefix(m[3], "mrk-"):
+			bad(FullKey("kmsKeyArn"), s.KMSKeyARN, "replicaRegions is set, so the key must be a multi-Region key (mrk-…) or kmsKeyArn empty")
+		}
+	}
+	inRange("kmsKeyDeletionWindowDays", s.KMSKeyDeletionWindowDays, 7, 30, "days")
+
+	seen := map[string]bool{}
+	for _, r := range s.ReplicaRegions {
+		switch {
+		case !IsRegion(r):
+			bad(FullKey("replicaRegions"), r, "unknown AWS region; known: %s", strings.Join(Regions, ", "))
+		case r == s.Region:
+			bad(FullKey("replicaRegions"), r, "is the primary region (aws:region); replicas go to other regions")
+		case seen[r]:
+			bad(FullKey("replicaRegions"), r, "is listed twice")
+		}
+		seen[r] = true
+	}
+
+	inRange("analyticsRetentionDays", s.AnalyticsRetentionDays, 1, 36500, "days")
+	inRange("backupRetentionDays", s.BackupRetentionDays, 1, 36500, "days")
+	if !slices.Contains(logRetentionValues, s.LogRetentionDays) {
+		bad(FullKey("logRetentionDays"), strconv.Itoa(s.LogRetentionDays), "must be one of %s", joinInts(logRetentionValues))
+	}
+
+	for key, expr := range map[string]string{
+		"incrementalExportSchedule": s.IncrementalExportSchedule,
+		"fullExportSchedule":        s.FullExportSchedule,
+	} {
+		if err := ValidateSchedule(expr); err != nil {
+			bad(FullKey(key), expr, "%v", err)
+		}
+	}
+
+	if s.AlarmEmail != "" {
+		if a, err := mail.ParseAddress(s.AlarmEmail); err != nil || a.Address != s.AlarmEmail || !strings.Contains(s.AlarmEmail, "@") {
+			out = append(out, problem{key: FullKey("alarmEmail"), value: s.AlarmEmail,
+				problem: "must be a plain e-mail address such as oncall@example.com, or empty", secret: true})
+		}
+	}
+	return out
+}
+
+func joinInts(vs []int) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ", ")
+}
