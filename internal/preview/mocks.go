@@ -47,7 +47,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Dependencies = dependencies(rpc.GetDependencies(), rpc.GetPropertyDependencies())
-		r.URN = urn(r.Parent, r.Type, r.Name)
+		r.URN = childURN(r.Parent, r.Type, r.Name)
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)

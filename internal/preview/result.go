@@ -44,7 +44,8 @@ type Result struct {
 // StackURN is the URN of the stack's root resource, the parent of every
 // top-level resource.
 func (r Result) StackURN() string {
-	return urn("", "pulumi:pulumi:Stack", r.Project+"-"+r.Stack, r.Stack, r.Project)
+	return string(resource.NewURN(tokens.QName(r.Stack), tokens.PackageName(r.Project), "",
+		resource.RootStackType, r.Project+"-"+r.Stack))
 }
 
 // Find returns the resources of type typ.
@@ -58,19 +59,16 @@ func (r Result) Find(typ string) []Resource {
 	return out
 }
 
-// urn builds a URN the way the Pulumi engine does.
-func urn(parent, typ, name string, stackAndProject ...string) string {
-	var stack, project string
-	if len(stackAndProject) == 2 {
-		stack, project = stackAndProject[0], stackAndProject[1]
-	} else if p := resource.URN(parent); p.IsValid() {
-		stack, project = string(p.Stack()), string(p.Project())
-	}
+// childURN builds the URN of a resource the way the Pulumi engine does: the
+// stack and project come from its parent, and so does the type prefix unless
+// the parent is the stack itself.
+func childURN(parent, typ, name string) string {
+	p := resource.URN(parent)
 	parentType := tokens.Type("")
-	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+	if p.QualifiedType() != resource.RootStackType {
 		parentType = p.QualifiedType()
 	}
-	return string(resource.NewURN(tokens.QName(stack), tokens.PackageName(project), parentType, tokens.Type(typ), name))
+	return string(resource.NewURN(p.Stack(), p.Project(), parentType, tokens.Type(typ), name))
 }
 
 // order sorts resources so that each comes after everything it depends on
