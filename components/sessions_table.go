@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/manga-assist/manga-assist-data/internal/sessions"
@@ -61,12 +60,10 @@ func (a SessionsTableArgs) withDefaults() (SessionsTableArgs, error) {
 		return a, fmt.Errorf("SessionsTableArgs.Name %q: %s", a.Name, sessions.TableNameRule)
 	case a.PITRRecoveryDays < 1 || a.PITRRecoveryDays > 35:
 		return a, fmt.Errorf("SessionsTableArgs.PITRRecoveryDays %d: must be 1 to 35", a.PITRRecoveryDays)
-	case a.KMSKeyDeletionWindowDays < 7 || a.KMSKeyDeletionWindowDays > 30:
-		return a, fmt.Errorf("SessionsTableArgs.KMSKeyDeletionWindowDays %d: must be 7 to 30", a.KMSKeyDeletionWindowDays)
 	case a.TTLAttribute == sessions.PartitionKey || a.TTLAttribute == sessions.SortKey:
 		return a, fmt.Errorf("SessionsTableArgs.TTLAttribute %q: must not be a key attribute", a.TTLAttribute)
 	}
-	return a, nil
+	return a, checkKeyDeletionWindow("SessionsTableArgs.KMSKeyDeletionWindowDays", a.KMSKeyDeletionWindowDays)
 }
 
 // SessionsTable is the DynamoDB table that holds chat sessions, with its
@@ -99,20 +96,14 @@ func NewSessionsTable(ctx *pulumi.Context, name string, args *SessionsTableArgs,
 
 	keyArn := a.KMSKeyARN
 	if keyArn == nil {
-		key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
-			Description:          pulumi.Sprintf("Encrypts the DynamoDB table %s, its stream and its backups", a.Name),
-			EnableKeyRotation:    pulumi.Bool(true),
-			DeletionWindowInDays: pulumi.Int(a.KMSKeyDeletionWindowDays),
-			MultiRegion:          pulumi.Bool(a.MultiRegionKey),
-			Tags:                 tags,
+		key, err := newKey(ctx, name, keyArgs{
+			alias:              a.Name,
+			description:        fmt.Sprintf("Encrypts the DynamoDB table %s, its stream and its backups", a.Name),
+			deletionWindowDays: a.KMSKeyDeletionWindowDays,
+			multiRegion:        a.MultiRegionKey,
+			tags:               tags,
 		}, parent)
 		if err != nil {
-			return nil, err
-		}
-		if _, err := kms.NewAlias(ctx, name+"-key-alias", &kms.AliasArgs{
-			Name:        pulumi.String("alias/" + a.Name),
-			TargetKeyId: key.KeyId,
-		}, parent); err != nil {
 			return nil, err
 		}
 		keyArn = key.Arn

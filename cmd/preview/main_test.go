@@ -107,7 +107,7 @@ func TestMermaid(t *testing.T) {
 	require.NoError(t, err)
 	chart := string(b)
 	assert.Contains(t, chart, "flowchart LR")
-	assert.Contains(t, chart, `subgraph r0["SessionsTable<br/>sessions"]`)
+	assert.Regexp(t, `subgraph r\d+\["SessionsTable<br/>sessions"\]`, chart)
 	// The key feeds the table (its ARN) and the alias (its id).
 	lines := strings.Split(chart, "\n")
 	keyID, tableID := nodeID(t, lines, "Key<br/>sessions-key"), nodeID(t, lines, "Table<br/>sessions")
@@ -218,4 +218,101 @@ func BenchmarkPreviewProd(b *testing.B) {
 			b.Fatalf("exit %d", code)
 		}
 	}
+}
+
+type jsonResource struct {
+	URN    string         `json:"urn"`
+	Type   string         `json:"type"`
+	Name   string         `json:"name"`
+	Parent string         `json:"parent"`
+	Inputs map[string]any `json:"inputs"`
+}
+
+func previewJSON(t *testing.T, stack string) []jsonResource {
+	t.Helper()
+	code, out, errOut := runPreview(t, "-stack", stack, "-json")
+	require.Equal(t, 0, code, errOut)
+	var doc struct{ Resources []jsonResource }
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	return doc.Resources
+}
+
+// bucketResources maps each bucket's logical name to the resources that
+// configure it, by type; a bucket's name is what they give as "bucket".
+func bucketResources(resources []jsonResource) map[string]map[string]jsonResource {
+	physical := map[string]string{}
+	out := map[string]map[string]jsonResource{}
+	for _, r := range resources {
+		if r.Type == "aws:s3/bucketV2:BucketV2" {
+			for _, other := range resources {
+				if b, ok := other.Inputs["bucket"].(string); ok && strings.HasPrefix(b, r.Name+"-") && len(b) == len(r.Name)+8 {
+					physical[b] = r.Name
+				}
+			}
+			out[r.Name] = map[string]jsonResource{r.Type: r}
+		}
+	}
+	for _, r := range resources {
+		if b, ok := r.Inputs["bucket"].(string); ok && physical[b] != "" {
+			out[physical[b]][r.Type] = r
+		}
+	}
+	return out
+}
+
+func TestEveryBucketIsSecuredAndAged(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			buckets := bucketResources(previewJSON(t, stack))
+			require.Len(t, buckets, 4)
+			for name, res := range buckets {
+				for _, typ := range []string{
+					"aws:s3/bucketVersioningV2:BucketVersioningV2",
+					"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+					"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+					"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+					"aws:s3/bucketPolicy:BucketPolicy",
+					"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+				} {
+					assert.Contains(t, res, typ, "bucket %s", name)
+				}
+				assert.Contains(t, res["aws:s3/bucketPolicy:BucketPolicy"].Inputs["policy"], `"aws:SecureTransport":"false"`, name)
+				if name == "manga-assist-access-logs" {
+					assert.NotContains(t, res, "aws:s3/bucketLoggingV2:BucketLoggingV2")
+				} else {
+					assert.Contains(t, res, "aws:s3/bucketLoggingV2:BucketLoggingV2", "bucket %s logs its access", name)
+				}
+				rules := res["aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"].Inputs["rules"].([]any)
+				var ids []string
+				for _, r := range rules {
+					ids = append(ids, r.(map[string]any)["id"].(string))
+				}
+				assert.Subset(t, ids, []string{"noncurrent-versions", "expired-delete-markers", "abort-incomplete-multipart"}, name)
+				assert.Equal(t, stack == "dev", res["aws:s3/bucketV2:BucketV2"].Inputs["forceDestroy"], "only dev force-destroys: %s", name)
+			}
+		})
+	}
+}
+
+func TestDataBucketTiersPerStack(t *testing.T) {
+	raw := func(stack string) map[string]any {
+		res := bucketResources(previewJSON(t, stack))["manga-assist-data"]
+		rules := res["aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"].Inputs["rules"].([]any)
+		return rules[0].(map[string]any)
+	}
+	prod := raw("prod")
+	assert.Equal(t, "tier-raw", prod["id"])
+	assert.Equal(t, []any{
+		map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"},
+		map[string]any{"days": 90.0, "storageClass": "GLACIER_IR"},
+		map[string]any{"days": 365.0, "storageClass": "DEEP_ARCHIVE"},
+	}, prod["transitions"], "prod keeps the design's tiers")
+	assert.Equal(t, map[string]any{"days": 2555.0}, prod["expiration"])
+
+	dev := raw("dev")
+	assert.NotContains(t, dev, "transitions", "dev data expires before any tier pays off")
+	assert.Equal(t, map[string]any{"days": 30.0}, dev["expiration"])
+
+	_, out, _ := runPreview(t, "-stack", "prod")
+	assert.Contains(t, out, "aws:s3/bucketV2:BucketV2  manga-assist-data  (protected)")
 }

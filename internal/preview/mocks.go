@@ -46,6 +46,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	if rpc != nil {
 		r.Parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
 		r.Dependencies = dependencies(rpc.GetDependencies(), rpc.GetPropertyDependencies())
 		r.URN = childURN(r.Parent, r.Type, r.Name)
 	}
@@ -66,19 +67,34 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, state, nil
 }
 
-// Call answers provider functions; the program calls none yet.
+// Call answers the provider functions the program calls.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": Account,
+			"arn":       "arn:aws:iam::" + Account + ":user/offline-preview",
+			"id":        Account,
+			"userId":    "AIDAOFFLINEPREVIEW",
+		}), nil
+	}
 	return nil, fmt.Errorf("offline preview: provider function %s has no mock; add one to internal/preview/mocks.go", args.Token)
 }
 
 // physicalID is the name AWS would know the resource by: its name input if
-// it has one, else a stable id derived from the logical name.
+// it has one, a UUID for KMS keys, else the logical name with a stable
+// suffix, as Pulumi's auto-naming would give it.
 func physicalID(args pulumi.MockResourceArgs) string {
-	if n, ok := args.Inputs["name"]; ok && n.IsString() {
-		return n.StringValue()
+	for _, key := range []resource.PropertyKey{"name", "bucket"} {
+		if n, ok := args.Inputs[key]; ok && n.IsString() {
+			return n.StringValue()
+		}
 	}
 	sum := sha256.Sum256([]byte(args.TypeToken + "/" + args.Name))
-	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	if args.TypeToken == "aws:kms/key:Key" {
+		return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	}
+	return fmt.Sprintf("%s-%x", args.Name, sum[0:4])[:len(args.Name)+8]
 }
 
 // computedOutputs are the outputs AWS computes for a type.
@@ -89,6 +105,9 @@ func (m *Mocks) computedOutputs(typ, id string, inputs resource.PropertyMap) map
 	case "aws:dynamodb/table:Table":
 		arn = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", m.Region, Account, id)
 		return map[string]string{"arn": arn, "streamArn": arn + "/stream/1970-01-01T00:00:00.000", "streamLabel": "1970-01-01T00:00:00.000"}
+	case "aws:s3/bucketV2:BucketV2":
+		return map[string]string{"arn": "arn:aws:s3:::" + id, "bucket": id,
+			"bucketDomainName": id + ".s3.amazonaws.com", "region": m.Region}
 	case "aws:kms/key:Key":
 		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.Region, Account, id)
 		if mr, ok := inputs["multiRegion"]; ok && mr.IsBool() && mr.BoolValue() {

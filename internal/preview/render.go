@@ -27,7 +27,11 @@ func WriteTree(w io.Writer, r Result) error {
 			if i == len(kids)-1 {
 				branch, next = "└─ ", "   "
 			}
-			p.printf("%s%s%s  %s\n", indent, branch, res.Type, res.Name)
+			protected := ""
+			if res.Protect {
+				protected = "  (protected)"
+			}
+			p.printf("%s%s%s  %s%s\n", indent, branch, res.Type, res.Name, protected)
 			settingsIndent := indent + next
 			if len(children[res.URN]) > 0 {
 				settingsIndent += "│ "

@@ -20,6 +20,7 @@ type Resource struct {
 	Inputs map[string]any `json:"inputs"`
 
 	Custom       bool     `json:"-"` // false for component resources
+	Protect      bool     `json:"-"` // Pulumi refuses to delete it
 	Dependencies []string `json:"-"` // URNs of resources whose outputs it uses
 }
 
@@ -71,14 +72,37 @@ func childURN(parent, typ, name string) string {
 	return string(resource.NewURN(p.Stack(), p.Project(), parentType, tokens.Type(typ), name))
 }
 
-// order sorts resources so that each comes after everything it depends on
-// and after its parent, breaking ties by type and name: the same program
+// order sorts resources so that each comes after its parent and after
+// everything it depends on (a component after everything its children
+// depend on outside it), breaking ties by type and name: the same program
 // always prints the same way, whatever order its goroutines registered in.
 func order(resources []Resource) []Resource {
-	byURN := map[string]Resource{}
+	parent := map[string]string{}
 	for _, r := range resources {
-		byURN[r.URN] = r
+		parent[r.URN] = r.Parent
 	}
+	within := func(urn, ancestor string) bool {
+		for ; urn != ""; urn = parent[urn] {
+			if urn == ancestor {
+				return true
+			}
+		}
+		return false
+	}
+	// needs[u]: what must be placed before u.
+	needs := map[string][]string{}
+	for _, r := range resources {
+		needs[r.URN] = append(needs[r.URN], r.Parent)
+		for _, d := range r.Dependencies {
+			for a := r.URN; a != ""; a = parent[a] {
+				if within(d, a) {
+					break
+				}
+				needs[a] = append(needs[a], d)
+			}
+		}
+	}
+
 	placed := map[string]bool{}
 	var out []Resource
 	for len(out) < len(resources) {
@@ -87,13 +111,10 @@ func order(resources []Resource) []Resource {
 			if placed[r.URN] {
 				continue
 			}
-			blocked := false
-			for _, d := range append(slices.Clone(r.Dependencies), r.Parent) {
-				if _, known := byURN[d]; known && !placed[d] {
-					blocked = true
-					break
-				}
-			}
+			blocked := slices.ContainsFunc(needs[r.URN], func(d string) bool {
+				_, known := parent[d]
+				return known && !placed[d]
+			})
 			if !blocked {
 				ready = append(ready, r)
 			}
@@ -105,12 +126,12 @@ func order(resources []Resource) []Resource {
 				}
 			}
 		}
-		slices.SortFunc(ready, func(a, b Resource) int {
+		next := slices.MinFunc(ready, func(a, b Resource) int {
 			return strings.Compare(a.Type+" "+a.Name, b.Type+" "+b.Name)
 		})
 		// Place one at a time so a resource freed by it can still come next.
-		out = append(out, ready[0])
-		placed[ready[0].URN] = true
+		out = append(out, next)
+		placed[next.URN] = true
 	}
 	return out
 }

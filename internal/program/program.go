@@ -39,10 +39,20 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// Buckets: analytics data, table exports, query results, access logs.
+	store, err := newStorage(ctx, cfg, tags)
+	if err != nil {
+		return err
+	}
+
 	ctx.Export("region", pulumi.String(cfg.Region))
 	ctx.Export("tableName", table.TableName)
 	ctx.Export("tableArn", table.TableArn)
 	ctx.Export("streamArn", table.StreamArn)
 	ctx.Export("kmsKeyArn", table.KMSKeyArn)
+	ctx.Export("dataBucketName", store.data.BucketName)
+	ctx.Export("backupBucketName", store.backups.BucketName)
+	ctx.Export("queryResultsBucketName", store.queryResults.BucketName)
+	ctx.Export("accessLogBucketName", store.accessLogs.BucketName)
 	return nil
 }

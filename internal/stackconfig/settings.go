@@ -30,7 +30,12 @@ type Settings struct {
 	KMSKeyDeletionWindowDays  int
 	ReplicaRegions            []string
 	AnalyticsRetentionDays    int
+	ErrorsRetentionDays       int
 	BackupRetentionDays       int
+	QueryResultsRetentionDays int
+	AccessLogRetentionDays    int
+	NoncurrentVersionDays     int
+	ForceDestroyBuckets       bool
 	LogRetentionDays          int
 	IncrementalExportSchedule string
 	FullExportSchedule        string
@@ -74,9 +79,24 @@ var Declared = []Setting{
 	{Key: "analyticsRetentionDays", Type: "integer", Default: 2555,
 		Description: "Days analytics data is kept in S3 before it is deleted (2555 days = 7 years).",
 		field:       func(s *Settings) any { return &s.AnalyticsRetentionDays }},
+	{Key: "errorsRetentionDays", Type: "integer", Default: 30,
+		Description: "Days records that Firehose could not convert (errors/ in the data bucket) are kept.",
+		field:       func(s *Settings) any { return &s.ErrorsRetentionDays }},
 	{Key: "backupRetentionDays", Type: "integer", Default: 35,
 		Description: "Days table exports and on-demand backups are kept.",
 		field:       func(s *Settings) any { return &s.BackupRetentionDays }},
+	{Key: "queryResultsRetentionDays", Type: "integer", Default: 30,
+		Description: "Days Athena query results are kept.",
+		field:       func(s *Settings) any { return &s.QueryResultsRetentionDays }},
+	{Key: "accessLogRetentionDays", Type: "integer", Default: 365,
+		Description: "Days S3 server access logs are kept.",
+		field:       func(s *Settings) any { return &s.AccessLogRetentionDays }},
+	{Key: "noncurrentVersionDays", Type: "integer", Default: 30,
+		Description: "Days an overwritten or deleted object's previous version is kept in every bucket.",
+		field:       func(s *Settings) any { return &s.NoncurrentVersionDays }},
+	{Key: "forceDestroyBuckets", Type: "boolean", Default: false,
+		Description: "Let `pulumi destroy` delete buckets that still hold objects. Only dev stacks may turn it on.",
+		field:       func(s *Settings) any { return &s.ForceDestroyBuckets }},
 	{Key: "logRetentionDays", Type: "integer", Default: 30,
 		Description: "Retention of the Lambda log groups, in days (a value CloudWatch Logs accepts).",
 		field:       func(s *Settings) any { return &s.LogRetentionDays }},

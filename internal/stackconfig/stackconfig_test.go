@@ -67,6 +67,11 @@ func TestEachRuleRefusesABadValue(t *testing.T) {
 		{"replicas not a list", FullKey("replicaRegions"), `us-west-2`, nil, "list of strings"},
 		{"negative analytics retention", FullKey("analyticsRetentionDays"), "-1", nil, "1 to 36500"},
 		{"zero backup retention", FullKey("backupRetentionDays"), "0", nil, "1 to 36500"},
+		{"negative errors retention", FullKey("errorsRetentionDays"), "-7", nil, "1 to 36500"},
+		{"zero query results retention", FullKey("queryResultsRetentionDays"), "0", nil, "1 to 36500"},
+		{"zero access log retention", FullKey("accessLogRetentionDays"), "0", nil, "1 to 36500"},
+		{"noncurrent versions kept forever", FullKey("noncurrentVersionDays"), "0", nil, "1 to 36500"},
+		{"force destroy not bool", FullKey("forceDestroyBuckets"), "maybe", nil, "true or false"},
 		{"log retention not allowed by CloudWatch", FullKey("logRetentionDays"), "10", nil, "must be one of 1, 3, 5, 7, 14"},
 		{"cron with five fields", FullKey("incrementalExportSchedule"), "cron(0 2 * * ?)", nil, "6 fields"},
 		{"cron hour out of range", FullKey("incrementalExportSchedule"), "cron(0 25 * * ? *)", nil, "hours field"},
@@ -160,4 +165,19 @@ func TestDeclaredDefaultsMatchTheirTypes(t *testing.T) {
 	// The defaults themselves must pass validation.
 	_, err := Parse("any", valid())
 	assert.NoError(t, err)
+}
+
+func TestForceDestroyOnlyInDev(t *testing.T) {
+	values := valid()
+	values[FullKey("forceDestroyBuckets")] = "true"
+	values[FullKey("deletionProtection")] = "false"
+	_, err := Parse("dev-alice", values)
+	require.NoError(t, err)
+
+	_, err = Parse("prod", values)
+	require.ErrorContains(t, err, `manga-assist-data:forceDestroyBuckets = "true": only a dev stack (dev or dev-*) may force-destroy buckets; "prod"`)
+
+	values[FullKey("deletionProtection")] = "true"
+	_, err = Parse("dev", values)
+	require.ErrorContains(t, err, "contradicts deletionProtection true")
 }

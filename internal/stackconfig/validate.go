@@ -82,7 +82,19 @@ func (s Settings) check() []problem {
 	}
 
 	inRange("analyticsRetentionDays", s.AnalyticsRetentionDays, 1, 36500, "days")
+	inRange("errorsRetentionDays", s.ErrorsRetentionDays, 1, 36500, "days")
 	inRange("backupRetentionDays", s.BackupRetentionDays, 1, 36500, "days")
+	inRange("queryResultsRetentionDays", s.QueryResultsRetentionDays, 1, 36500, "days")
+	inRange("accessLogRetentionDays", s.AccessLogRetentionDays, 1, 36500, "days")
+	inRange("noncurrentVersionDays", s.NoncurrentVersionDays, 1, 36500, "days")
+	if s.ForceDestroyBuckets {
+		switch {
+		case !IsDevStack(s.Stack):
+			bad(FullKey("forceDestroyBuckets"), "true", "only a dev stack (dev or dev-*) may force-destroy buckets; %q holds data that must survive a destroy", s.Stack)
+		case s.DeletionProtection:
+			bad(FullKey("forceDestroyBuckets"), "true", "contradicts deletionProtection true; turn one off")
+		}
+	}
 	if !slices.Contains(logRetentionValues, s.LogRetentionDays) {
 		bad(FullKey("logRetentionDays"), strconv.Itoa(s.LogRetentionDays), "must be one of %s", joinInts(logRetentionValues))
 	}
@@ -104,6 +116,10 @@ func (s Settings) check() []problem {
 	}
 	return out
 }
+
+// IsDevStack reports whether stack is a development stack, whose data may be
+// thrown away.
+func IsDevStack(stack string) bool { return stack == "dev" || strings.HasPrefix(stack, "dev-") }
 
 func joinInts(vs []int) string {
 	parts := make([]string, len(vs))
