@@ -27,7 +27,7 @@ const (
 // minimum storage duration S3 bills for; minAge is the youngest an object may
 // be when it moves there.
 var classes = []struct {
-	class          StorageClass
+	class           StorageClass
 	minDays, minAge int
 }{
 	{StandardIA, 30, 30},
