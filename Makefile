@@ -4,10 +4,12 @@
 GO    ?= go
 STACK ?= dev
 # Packages whose code runs concurrently run under the race detector: the
-# emulator harness, and the Pulumi mocks, which the SDK calls from many
-# goroutines (the preview, and the components tested under them). Race-building
-# the Pulumi SDK costs about 3 minutes cold, once.
-RACE_PKGS := ./internal/emulator/... ./internal/preview/... ./cmd/preview/... ./components/...
+# emulator harness, the fault proxy and the stream router, and the Pulumi
+# mocks, which the SDK calls from many goroutines (the preview, and the
+# components tested under them). Race-building the Pulumi SDK costs about 3
+# minutes cold, once.
+RACE_PKGS := ./internal/emulator/... ./internal/faultproxy/... ./internal/streamrouter/... ./handlers/... \
+             ./internal/preview/... ./cmd/preview/... ./components/...
 OTHER_PKGS = $(filter-out $(shell $(GO) list $(RACE_PKGS)),$(shell $(GO) list ./...))
 
 .PHONY: test fmt-check vet emulator preview bench

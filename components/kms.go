@@ -13,6 +13,7 @@ type keyArgs struct {
 	description        string
 	deletionWindowDays int
 	multiRegion        bool
+	policy             pulumi.StringInput // nil: the default key policy (the account's IAM decides)
 	tags               pulumi.StringMap
 }
 
@@ -24,6 +25,7 @@ func newKey(ctx *pulumi.Context, name string, a keyArgs, parent pulumi.ResourceO
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(a.deletionWindowDays),
 		MultiRegion:          pulumi.Bool(a.multiRegion),
+		Policy:               a.policy,
 		Tags:                 a.tags,
 	}, parent)
 	if err != nil {

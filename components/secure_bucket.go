@@ -1,7 +1,6 @@
 package components
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -189,16 +188,6 @@ func NewSecureBucket(ctx *pulumi.Context, name string, args *SecureBucketArgs, o
 	})
 }
 
-// policyStatement is one statement of an IAM policy document.
-type policyStatement struct {
-	Sid       string         `json:"Sid"`
-	Effect    string         `json:"Effect"`
-	Principal any            `json:"Principal"`
-	Action    string         `json:"Action"`
-	Resource  any            `json:"Resource"`
-	Condition map[string]any `json:"Condition,omitempty"`
-}
-
 // bucketPolicy denies every request that does not use TLS and, for the log
 // bucket, lets the S3 logging service of this account deliver logs.
 func bucketPolicy(bucketArn, account string, receivesAccessLogs bool) (string, error) {
@@ -220,6 +209,5 @@ func bucketPolicy(bucketArn, account string, receivesAccessLogs bool) (string, e
 			Condition: map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}},
 		})
 	}
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
-	return string(b), err
+	return policyDocument(statements...)
 }

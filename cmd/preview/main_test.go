@@ -33,7 +33,7 @@ func TestBothStacksPreviewWithTheTableSecured(t *testing.T) {
 			require.Equal(t, 0, code, errOut)
 			for _, want := range []string{
 				"Stack " + stack + " of manga-assist-data (aws:region us-east-1)",
-				"└─ manga-assist:data:SessionsTable  sessions",
+				"─ manga-assist:data:SessionsTable  sessions",
 				"aws:dynamodb/table:Table  sessions",
 				"pointInTimeRecovery.enabled: true",
 				"streamEnabled: true",
@@ -264,7 +264,7 @@ func TestEveryBucketIsSecuredAndAged(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			buckets := bucketResources(previewJSON(t, stack))
-			require.Len(t, buckets, 4)
+			require.Len(t, buckets, 5, "access logs, data, failed records, backups, query results")
 			for name, res := range buckets {
 				for _, typ := range []string{
 					"aws:s3/bucketVersioningV2:BucketVersioningV2",

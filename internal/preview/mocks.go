@@ -77,6 +77,10 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id":        Account,
 			"userId":    "AIDAOFFLINEPREVIEW",
 		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": m.Region, "id": m.Region, "description": m.Region, "endpoint": "ec2." + m.Region + ".amazonaws.com",
+		}), nil
 	}
 	return nil, fmt.Errorf("offline preview: provider function %s has no mock; add one to internal/preview/mocks.go", args.Token)
 }
@@ -97,25 +101,49 @@ func physicalID(args pulumi.MockResourceArgs) string {
 	return fmt.Sprintf("%s-%x", args.Name, sum[0:4])[:len(args.Name)+8]
 }
 
-// computedOutputs are the outputs AWS computes for a type.
+// arnFormats are the ARN shapes of the types whose ARN is not the generic
+// arn:aws:<service>:<region>:<account>:<id>. %[1]s is the region, %[2]s the
+// account, %[3]s the physical id.
+var arnFormats = map[string]string{
+	"aws:dynamodb/table:Table":     "arn:aws:dynamodb:%[1]s:%[2]s:table/%[3]s",
+	"aws:kms/key:Key":              "arn:aws:kms:%[1]s:%[2]s:key/%[3]s",
+	"aws:s3/bucketV2:BucketV2":     "arn:aws:s3:::%[3]s",
+	"aws:iam/role:Role":            "arn:aws:iam::%[2]s:role/%[3]s",
+	"aws:iam/policy:Policy":        "arn:aws:iam::%[2]s:policy/%[3]s",
+	"aws:lambda/function:Function": "arn:aws:lambda:%[1]s:%[2]s:function:%[3]s",
+	"aws:kinesis/stream:Stream":    "arn:aws:kinesis:%[1]s:%[2]s:stream/%[3]s",
+	"aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "arn:aws:firehose:%[1]s:%[2]s:deliverystream/%[3]s",
+	"aws:cloudwatch/logGroup:LogGroup":                          "arn:aws:logs:%[1]s:%[2]s:log-group:%[3]s",
+	"aws:glue/catalogDatabase:CatalogDatabase":                  "arn:aws:glue:%[1]s:%[2]s:database/%[3]s",
+	"aws:athena/workgroup:Workgroup":                            "arn:aws:athena:%[1]s:%[2]s:workgroup/%[3]s",
+	"aws:sqs/queue:Queue":                                       "arn:aws:sqs:%[1]s:%[2]s:%[3]s",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    "arn:aws:cloudwatch:%[1]s:%[2]s:alarm:%[3]s",
+}
+
+// computedOutputs are the outputs AWS computes for a type: its ARN, its name
+// when Pulumi auto-named it, and a few type-specific ones.
 func (m *Mocks) computedOutputs(typ, id string, inputs resource.PropertyMap) map[string]string {
-	service := serviceOf(typ)
-	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.Region, Account, id)
+	format, ok := arnFormats[typ]
+	if !ok {
+		format = "arn:aws:" + serviceOf(typ) + ":%[1]s:%[2]s:%[3]s"
+	}
+	if mr, ok := inputs["multiRegion"]; typ == "aws:kms/key:Key" && ok && mr.IsBool() && mr.BoolValue() {
+		id = "mrk-" + strings.ReplaceAll(id, "-", "")
+	}
+	arn := fmt.Sprintf(format, m.Region, Account, id)
+	out := map[string]string{"arn": arn, "name": id}
 	switch typ {
 	case "aws:dynamodb/table:Table":
-		arn = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", m.Region, Account, id)
-		return map[string]string{"arn": arn, "streamArn": arn + "/stream/1970-01-01T00:00:00.000", "streamLabel": "1970-01-01T00:00:00.000"}
-	case "aws:s3/bucketV2:BucketV2":
-		return map[string]string{"arn": "arn:aws:s3:::" + id, "bucket": id,
-			"bucketDomainName": id + ".s3.amazonaws.com", "region": m.Region}
+		out["streamArn"] = arn + "/stream/1970-01-01T00:00:00.000"
+		out["streamLabel"] = "1970-01-01T00:00:00.000"
 	case "aws:kms/key:Key":
-		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.Region, Account, id)
-		if mr, ok := inputs["multiRegion"]; ok && mr.IsBool() && mr.BoolValue() {
-			arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/mrk-%s", m.Region, Account, strings.ReplaceAll(id, "-", ""))
-		}
-		return map[string]string{"arn": arn, "keyId": id}
+		out["keyId"] = id
+	case "aws:s3/bucketV2:BucketV2":
+		out["bucket"] = id
+		out["bucketDomainName"] = id + ".s3.amazonaws.com"
+		out["region"] = m.Region
 	}
-	return map[string]string{"arn": arn}
+	return out
 }
 
 // serviceOf returns the module of a type token: "aws:kms/key:Key" -> "kms".

@@ -4,6 +4,7 @@
 package preview
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -167,6 +168,15 @@ func plain(v resource.PropertyValue) any {
 		return nil
 	case v.IsResourceReference():
 		return string(v.ResourceReferenceValue().URN)
+	case v.IsArchive():
+		// Not the path: it is this machine's build cache.
+		a := v.ArchiveValue()
+		if a.Hash != "" {
+			return "archive sha256:" + a.Hash
+		}
+		return "archive " + path.Base(a.Path)
+	case v.IsAsset():
+		return "asset sha256:" + v.AssetValue().Hash
 	default:
 		return v.V
 	}

@@ -45,6 +45,38 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// Every change of the table, through the router and Kinesis, to Parquet in S3 and Athena.
+	var alarmEmail pulumi.StringInput
+	if cfg.AlarmEmail != "" {
+		alarmEmail = pulumi.ToSecret(pulumi.String(cfg.AlarmEmail)).(pulumi.StringOutput)
+	}
+	pipeline, err := components.NewAnalyticsPipeline(ctx, "analytics", &components.AnalyticsPipelineArgs{
+		TableStreamArn:            table.StreamArn,
+		TableKMSKeyArn:            table.KMSKeyArn,
+		DataBucket:                store.data.Ref(),
+		FailedRecordsBucket:       store.failedRecords.Ref(),
+		QueryResultsBucket:        store.queryResults.Ref(),
+		RouterBatchSize:           cfg.RouterBatchSize,
+		RouterParallelization:     cfg.RouterParallelization,
+		RouterMaxRetries:          cfg.RouterMaxRetries,
+		RouterMaxRecordAgeSeconds: cfg.RouterMaxRecordAgeSeconds,
+		LogRetentionDays:          cfg.LogRetentionDays,
+		StreamMode:                cfg.KinesisStreamMode,
+		StreamShardCount:          cfg.KinesisShardCount,
+		StreamRetentionHours:      cfg.KinesisRetentionHours,
+		ScanLimitBytes:            cfg.AthenaScanLimitGB << 30,
+		Alarms: components.PipelineAlarms{
+			Disabled:           !cfg.AlarmsEnabled,
+			Email:              alarmEmail,
+			IteratorAgeSeconds: cfg.IteratorAgeAlarmSeconds,
+			FreshnessSeconds:   cfg.DeliveryFreshnessAlarmSecs,
+		},
+		Tags: tags,
+	})
+	if err != nil {
+		return err
+	}
+
 	ctx.Export("region", pulumi.String(cfg.Region))
 	ctx.Export("tableName", table.TableName)
 	ctx.Export("tableArn", table.TableArn)
@@ -54,5 +86,12 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("backupBucketName", store.backups.BucketName)
 	ctx.Export("queryResultsBucketName", store.queryResults.BucketName)
 	ctx.Export("accessLogBucketName", store.accessLogs.BucketName)
+	ctx.Export("failedRecordsBucketName", store.failedRecords.BucketName)
+	ctx.Export("eventStreamName", pipeline.EventStreamName)
+	ctx.Export("routerFunctionName", pipeline.RouterFunctionName)
+	ctx.Export("deliveryStreamName", pipeline.DeliveryStreamName)
+	ctx.Export("glueDatabaseName", pipeline.GlueDatabaseName)
+	ctx.Export("athenaWorkgroupName", pipeline.WorkgroupName)
+	ctx.Export("alarmTopicArn", pipeline.AlarmTopicArn)
 	return nil
 }

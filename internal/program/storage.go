@@ -10,7 +10,7 @@ import (
 // storage is the stack's buckets. Every one is a SecureBucket with a
 // DataLifecycle; all but the log bucket send their access logs to it.
 type storage struct {
-	accessLogs, data, backups, queryResults *components.SecureBucket
+	accessLogs, data, failedRecords, backups, queryResults *components.SecureBucket
 }
 
 // bucketPlan is one bucket and how its objects age.
@@ -39,6 +39,8 @@ func newStorage(ctx *pulumi.Context, cfg stackconfig.Settings, tags map[string]s
 		// The log bucket first: the others name it.
 		{"manga-assist-access-logs", components.ExpireAfter("", cfg.AccessLogRetentionDays), &s.accessLogs},
 		{"manga-assist-data", components.AnalyticsTiers(cfg.AnalyticsRetentionDays, cfg.ErrorsRetentionDays), &s.data},
+		// Batches the stream router gave up on, in full, for replay.
+		{"manga-assist-failed-records", components.ExpireAfter("", cfg.ErrorsRetentionDays), &s.failedRecords},
 		{"manga-assist-backups", components.BackupTiers(cfg.BackupRetentionDays), &s.backups},
 		{"manga-assist-query-results", components.ExpireAfter("", cfg.QueryResultsRetentionDays), &s.queryResults},
 	}

@@ -36,10 +36,22 @@ type Settings struct {
 	AccessLogRetentionDays    int
 	NoncurrentVersionDays     int
 	ForceDestroyBuckets       bool
-	LogRetentionDays          int
-	IncrementalExportSchedule string
-	FullExportSchedule        string
-	AlarmEmail                string // secret: never printed
+
+	KinesisStreamMode          string
+	KinesisShardCount          int
+	KinesisRetentionHours      int
+	RouterBatchSize            int
+	RouterParallelization      int
+	RouterMaxRetries           int
+	RouterMaxRecordAgeSeconds  int
+	AthenaScanLimitGB          int
+	AlarmsEnabled              bool
+	IteratorAgeAlarmSeconds    int
+	DeliveryFreshnessAlarmSecs int
+	LogRetentionDays           int
+	IncrementalExportSchedule  string
+	FullExportSchedule         string
+	AlarmEmail                 string // secret: never printed
 }
 
 // Setting declares one project setting: its key, its Pulumi.yaml type, its
@@ -106,6 +118,39 @@ var Declared = []Setting{
 	{Key: "fullExportSchedule", Type: "string", Default: "cron(0 3 ? * SUN *)",
 		Description: "EventBridge Scheduler expression (UTC) of the full table export.",
 		field:       func(s *Settings) any { return &s.FullExportSchedule }},
+	{Key: "kinesisStreamMode", Type: "string", Default: "ON_DEMAND",
+		Description: "Capacity mode of the analytics events stream: ON_DEMAND or PROVISIONED.",
+		field:       func(s *Settings) any { return &s.KinesisStreamMode }},
+	{Key: "kinesisShardCount", Type: "integer", Default: 1,
+		Description: "Shards of the events stream when kinesisStreamMode is PROVISIONED.",
+		field:       func(s *Settings) any { return &s.KinesisShardCount }},
+	{Key: "kinesisRetentionHours", Type: "integer", Default: 24,
+		Description: "Hours the events stream keeps records (24-8760): how far back Firehose can re-read.",
+		field:       func(s *Settings) any { return &s.KinesisRetentionHours }},
+	{Key: "routerBatchSize", Type: "integer", Default: 100,
+		Description: "Stream records per invocation of the stream router (1-10000).",
+		field:       func(s *Settings) any { return &s.RouterBatchSize }},
+	{Key: "routerParallelization", Type: "integer", Default: 1,
+		Description: "Concurrent batches per table-stream shard (1-10). Above 1, Lambda keeps order per item only, so changes to different items of one session may interleave.",
+		field:       func(s *Settings) any { return &s.RouterParallelization }},
+	{Key: "routerMaxRetries", Type: "integer", Default: 5,
+		Description: "Retries of a failing batch before it is kept in the failed-records bucket (1-10000).",
+		field:       func(s *Settings) any { return &s.RouterMaxRetries }},
+	{Key: "routerMaxRecordAgeSeconds", Type: "integer", Default: 3600,
+		Description: "Age (60-604800 s) at which a record still not routed is kept in the failed-records bucket instead.",
+		field:       func(s *Settings) any { return &s.RouterMaxRecordAgeSeconds }},
+	{Key: "athenaScanLimitGB", Type: "integer", Default: 10,
+		Description: "Athena cancels a query of the analytics workgroup that scans more than this many GiB.",
+		field:       func(s *Settings) any { return &s.AthenaScanLimitGB }},
+	{Key: "alarmsEnabled", Type: "boolean", Default: true,
+		Description: "Create the pipeline's alarms and their SNS topic.",
+		field:       func(s *Settings) any { return &s.AlarmsEnabled }},
+	{Key: "iteratorAgeAlarmSeconds", Type: "integer", Default: 60,
+		Description: "Alarm when the router or Firehose is this many seconds behind its stream.",
+		field:       func(s *Settings) any { return &s.IteratorAgeAlarmSeconds }},
+	{Key: "deliveryFreshnessAlarmSeconds", Type: "integer", Default: 900,
+		Description: "Alarm when the oldest event not yet in S3 is older than this (60-86400 s).",
+		field:       func(s *Settings) any { return &s.DeliveryFreshnessAlarmSecs }},
 	{Key: "alarmEmail", Type: "string", Default: "", Secret: true,
 		Description: "E-mail address subscribed to the alarm topic; set it with `pulumi config set --secret`; empty subscribes nobody.",
 		field:       func(s *Settings) any { return &s.AlarmEmail }},

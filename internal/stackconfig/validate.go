@@ -87,6 +87,19 @@ func (s Settings) check() []problem {
 	inRange("queryResultsRetentionDays", s.QueryResultsRetentionDays, 1, 36500, "days")
 	inRange("accessLogRetentionDays", s.AccessLogRetentionDays, 1, 36500, "days")
 	inRange("noncurrentVersionDays", s.NoncurrentVersionDays, 1, 36500, "days")
+	if s.KinesisStreamMode != "ON_DEMAND" && s.KinesisStreamMode != "PROVISIONED" {
+		bad(FullKey("kinesisStreamMode"), s.KinesisStreamMode, "must be ON_DEMAND or PROVISIONED")
+	}
+	inRange("kinesisShardCount", s.KinesisShardCount, 1, 10000, "shards")
+	inRange("kinesisRetentionHours", s.KinesisRetentionHours, 24, 8760, "hours")
+	inRange("routerBatchSize", s.RouterBatchSize, 1, 10000, "records")
+	inRange("routerParallelization", s.RouterParallelization, 1, 10, "batches")
+	inRange("routerMaxRetries", s.RouterMaxRetries, 1, 10000, "retries")
+	inRange("routerMaxRecordAgeSeconds", s.RouterMaxRecordAgeSeconds, 60, 604800, "seconds")
+	inRange("athenaScanLimitGB", s.AthenaScanLimitGB, 1, 1<<20, "GiB")
+	inRange("iteratorAgeAlarmSeconds", s.IteratorAgeAlarmSeconds, 1, 86400, "seconds")
+	inRange("deliveryFreshnessAlarmSeconds", s.DeliveryFreshnessAlarmSecs, 60, 86400, "seconds")
+
 	if s.ForceDestroyBuckets {
 		switch {
 		case !IsDevStack(s.Stack):

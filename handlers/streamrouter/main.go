@@ -1,0 +1,53 @@
+// Command streamrouter is the stream-router Lambda: DynamoDB stream batches of
+// the sessions table in, analytics events to Kinesis out. The logic lives in
+// internal/streamrouter; this only wires configuration from the environment.
+//
+//	KINESIS_STREAM_NAME  the events stream (required)
+//	AWS_REGION, credentials and AWS_ENDPOINT_URL are read by the SDK's
+//	default chain, as Lambda sets them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/manga-assist/manga-assist-data/internal/streamrouter"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	router, err := newRouter(context.Background(), logger)
+	if err != nil {
+		// Failing the init makes Lambda report the error on every invocation
+		// instead of routing nowhere.
+		logger.Error("stream router cannot start", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(router.Handle)
+}
+
+func newRouter(ctx context.Context, logger *slog.Logger) (*streamrouter.Router, error) {
+	stream := os.Getenv("KINESIS_STREAM_NAME")
+	if stream == "" {
+		return nil, errors.New("KINESIS_STREAM_NAME is not set: it must name the Kinesis stream to write events to")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("AWS_REGION is not set: the SDK cannot tell which region the stream is in")
+	}
+	return streamrouter.New(streamrouter.Config{
+		StreamName: stream,
+		Client:     kinesis.NewFromConfig(cfg),
+		Logger:     logger,
+	})
+}

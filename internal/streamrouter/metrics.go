@@ -1,0 +1,103 @@
+package streamrouter
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// Namespace is the CloudWatch namespace of the router's metrics.
+const Namespace = "MangaAssist/StreamRouter"
+
+// serviceDimension is the one dimension of every metric, so that alarms can
+// name the metrics without knowing function names.
+const serviceDimension, serviceName = "Service", "stream-router"
+
+// Metrics are the counts of one invocation. They are written as one
+// CloudWatch Embedded Metric Format line: CloudWatch Logs extracts the
+// metrics from it, no PutMetricData call (and no CloudWatch client) needed.
+type Metrics struct {
+	RecordsIn         int                // stream records in the batch
+	EventsOut         int                // events delivered to Kinesis
+	Skipped           map[SkipReason]int // records without an event, by reason
+	DroppedAttributes int                // unusable attributes, sent as null
+	Oversize          int                // events over the record limit (poison)
+	Calls             int                // PutRecords calls made
+	CallFailures      int                // calls that failed as a whole
+	EntryFailures     int                // entries a call reported failed
+	Retries           int                // entries sent again after a failure
+	Undelivered       int                // events left for Lambda to retry
+	BatchLatency      time.Duration      // from invocation start to response
+}
+
+// emfMetric declares one metric in the _aws block.
+type emfMetric struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+type emfDirective struct {
+	Namespace  string      `json:"Namespace"`
+	Dimensions [][]string  `json:"Dimensions"`
+	Metrics    []emfMetric `json:"Metrics"`
+}
+
+type emfMetadata struct {
+	Timestamp         int64          `json:"Timestamp"` // epoch milliseconds
+	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+}
+
+type metricValue struct {
+	name, unit string
+	value      float64
+}
+
+// skipMetricNames are the metric names of the skip reasons.
+var skipMetricNames = map[SkipReason]string{
+	SkipMissingKey:      "SkippedMissingKey",
+	SkipMalformedKey:    "SkippedMalformedKey",
+	SkipUnknownSortKey:  "SkippedUnknownSortKey",
+	SkipMalformedRecord: "SkippedMalformedRecord",
+}
+
+// WriteEMF writes m as one EMF JSON line stamped at ts.
+func (m *Metrics) WriteEMF(w io.Writer, ts time.Time) error {
+	values := []metricValue{
+		{"RecordsIn", "Count", float64(m.RecordsIn)},
+		{"EventsOut", "Count", float64(m.EventsOut)},
+		{"Skipped", "Count", float64(m.skippedTotal())},
+		{"DroppedAttributes", "Count", float64(m.DroppedAttributes)},
+		{"Oversize", "Count", float64(m.Oversize)},
+		{"PutRecordsCalls", "Count", float64(m.Calls)},
+		{"CallFailures", "Count", float64(m.CallFailures)},
+		{"EntryFailures", "Count", float64(m.EntryFailures)},
+		{"Retries", "Count", float64(m.Retries)},
+		{"Undelivered", "Count", float64(m.Undelivered)},
+		{"BatchLatency", "Milliseconds", float64(m.BatchLatency.Microseconds()) / 1000},
+	}
+	for _, r := range SkipReasons {
+		values = append(values, metricValue{skipMetricNames[r], "Count", float64(m.Skipped[r])})
+	}
+
+	line := map[string]any{serviceDimension: serviceName}
+	directive := emfDirective{Namespace: Namespace, Dimensions: [][]string{{serviceDimension}}}
+	for _, v := range values {
+		directive.Metrics = append(directive.Metrics, emfMetric{Name: v.name, Unit: v.unit})
+		line[v.name] = v.value
+	}
+	line["_aws"] = emfMetadata{Timestamp: ts.UnixMilli(), CloudWatchMetrics: []emfDirective{directive}}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n')) // one Write: one log line
+	return err
+}
+
+func (m *Metrics) skippedTotal() int {
+	n := 0
+	for _, c := range m.Skipped {
+		n += c
+	}
+	return n
+}

@@ -1,0 +1,180 @@
+package pack
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Config holds the pack's thresholds and required tags. Start from
+// DefaultConfig: a zero Config is rejected, because 0 is a real threshold and
+// not "the default". Each field belongs to one policy, and a
+// --policy-pack-config file overrides it for that policy under the key named
+// in the field's comment.
+type Config struct {
+	// stream-trigger-safety: maxRetryAttempts, 0 to 10000.
+	MaxRetryAttempts int
+	// stream-trigger-safety: maxRecordAgeSeconds, 60 to 604800.
+	MaxRecordAgeSeconds int
+	// firehose-buffering: minBufferingSizeMb, 1 to 128.
+	MinBufferingSizeMB int
+	// firehose-buffering: minBufferingIntervalSeconds, 0 to 900.
+	MinBufferingIntervalSeconds int
+	// kinesis-stream-retention: minRetentionHours, 24 to 8760.
+	MinRetentionHours int
+	// required-tags: requiredTags, tag keys; an empty list turns the check off.
+	RequiredTags []string
+}
+
+// DefaultConfig is the configuration the pack serves unless told otherwise.
+func DefaultConfig() Config {
+	return Config{
+		MaxRetryAttempts:            10,
+		MaxRecordAgeSeconds:         86400, // a day: the shortest retention of Kinesis and DynamoDB streams
+		MinBufferingSizeMB:          64,    // the minimum Firehose accepts once format conversion is on
+		MinBufferingIntervalSeconds: 300,
+		MinRetentionHours:           24,
+		RequiredTags:                []string{"project", "environment", "component"},
+	}
+}
+
+// A setting is one config key of one policy, with its JSON schema and the
+// Config field it sets.
+type setting interface {
+	key() string
+	schema(defaults Config) map[string]any
+	apply(cfg *Config, raw any) error
+	check(cfg Config) error
+}
+
+type intSetting struct {
+	name, description string
+	min, max          int
+	field             func(*Config) *int
+}
+
+func (s intSetting) key() string { return s.name }
+
+func (s intSetting) schema(defaults Config) map[string]any {
+	return map[string]any{
+		"type":        "integer",
+		"description": s.description,
+		"minimum":     s.min,
+		"maximum":     s.max,
+		"default":     *s.field(&defaults),
+	}
+}
+
+func (s intSetting) apply(cfg *Config, raw any) error {
+	var n float64
+	switch v := raw.(type) {
+	case float64: // every JSON number arrives as float64
+		n = v
+	case int:
+		n = float64(v)
+	default:
+		return fmt.Errorf("%s must be a whole number, got %v", s.name, raw)
+	}
+	if n != math.Trunc(n) {
+		return fmt.Errorf("%s must be a whole number, got %v", s.name, n)
+	}
+	*s.field(cfg) = int(n)
+	return s.check(*cfg)
+}
+
+func (s intSetting) check(cfg Config) error {
+	if v := *s.field(&cfg); v < s.min || v > s.max {
+		return fmt.Errorf("%s must be %d to %d, got %d", s.name, s.min, s.max, v)
+	}
+	return nil
+}
+
+type stringListSetting struct {
+	name, description string
+	field             func(*Config) *[]string
+}
+
+func (s stringListSetting) key() string { return s.name }
+
+func (s stringListSetting) schema(defaults Config) map[string]any {
+	// structpb, which carries the schema over gRPC, takes []any but not []string.
+	def := []any{}
+	for _, v := range *s.field(&defaults) {
+		def = append(def, v)
+	}
+	return map[string]any{
+		"type":        "array",
+		"description": s.description,
+		"items":       map[string]any{"type": "string", "minLength": 1},
+		"default":     def,
+	}
+}
+
+func (s stringListSetting) apply(cfg *Config, raw any) error {
+	var list []string
+	switch v := raw.(type) {
+	case []any:
+		for _, e := range v {
+			str, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("%s must be a list of strings, has %v", s.name, e)
+			}
+			list = append(list, str)
+		}
+	case []string:
+		list = slices.Clone(v)
+	default:
+		return fmt.Errorf("%s must be a list of strings, got %v", s.name, raw)
+	}
+	*s.field(cfg) = list
+	return s.check(*cfg)
+}
+
+func (s stringListSetting) check(cfg Config) error {
+	if slices.Contains(*s.field(&cfg), "") {
+		return fmt.Errorf("%s must not contain an empty string", s.name)
+	}
+	return nil
+}
+
+// configSchema is the schema policyx announces for a policy's settings, with
+// the pack's configured values as defaults.
+func configSchema(settings []setting, defaults Config) map[string]map[string]any {
+	if len(settings) == 0 {
+		return nil
+	}
+	props := map[string]map[string]any{}
+	for _, s := range settings {
+		props[s.key()] = s.schema(defaults)
+	}
+	return props
+}
+
+// with returns c overridden by a policy's config from the engine; keys that
+// are not the policy's settings (enforcementLevel) are left to policyx.
+func (c Config) with(settings []setting, raw map[string]any) (Config, error) {
+	out := c
+	out.RequiredTags = slices.Clone(c.RequiredTags)
+	for _, s := range settings {
+		if v, ok := raw[s.key()]; ok && v != nil {
+			if err := s.apply(&out, v); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// validate checks every field against the range its policy accepts.
+func (c Config) validate() error {
+	var errs []error
+	for _, p := range resourcePolicies {
+		for _, s := range p.settings {
+			if err := s.check(c); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", p.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
