@@ -6,8 +6,10 @@
 //	go run ./cmd/preview -stack prod -json          # machine-readable
 //	go run ./cmd/preview -stack dev -mermaid out.mmd
 //
-// It exits 0 when the stack previews cleanly, 1 when its configuration or
-// the program fails, and 2 on bad usage.
+// The policy pack in policy/ runs over the resources; its verdicts are part of
+// the output. It exits 0 when the stack previews with no mandatory violation,
+// 1 when a mandatory policy fails or the configuration or the program does,
+// and 2 on bad usage.
 package main
 
 import (
@@ -17,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/manga-assist/manga-assist-data/internal/preview"
 	"github.com/manga-assist/manga-assist-data/internal/program"
@@ -28,6 +32,11 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runProgram(program.Run, args, stdout, stderr)
+}
+
+// runProgram previews prog, which is program.Run except in tests.
+func runProgram(prog pulumi.RunFunc, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("preview", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	stack := flags.String("stack", "", "stack to preview: the <name> of a Pulumi.<name>.yaml (required)")
@@ -43,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	result, err := previewStack(*dir, *stack, stderr)
+	result, err := previewStack(prog, *dir, *stack, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "preview: %v\n", err)
 		return 1
@@ -62,12 +71,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "preview: %v\n", err)
 		return 1
 	}
+	if mandatory := result.Mandatory(); len(mandatory) > 0 {
+		fmt.Fprintf(stderr, "preview: %d mandatory policy violation(s):\n", len(mandatory))
+		for _, v := range mandatory {
+			fmt.Fprintf(stderr, "  %s: %s\n      %s\n", v.Policy, v.URN, v.Message)
+		}
+		return 1
+	}
 	return 0
 }
 
 // previewStack loads a stack's configuration, refuses it with every problem
 // named if it is invalid, and runs the program under mocks.
-func previewStack(dir, stack string, stderr io.Writer) (preview.Result, error) {
+func previewStack(prog pulumi.RunFunc, dir, stack string, stderr io.Writer) (preview.Result, error) {
 	sc, err := preview.LoadStackConfig(dir, stack)
 	if err != nil {
 		return preview.Result{}, err
@@ -88,7 +104,7 @@ func previewStack(dir, stack string, stderr io.Writer) (preview.Result, error) {
 		}
 		return preview.Result{}, err
 	}
-	return preview.Run(program.Run, sc.Project, stack, settings.Region, sc.Values)
+	return preview.Run(prog, sc.Project, stack, settings.Region, sc.Values)
 }
 
 func writeMermaid(path string, result preview.Result) error {

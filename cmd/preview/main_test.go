@@ -58,6 +58,12 @@ func TestStacksDifferAsConfigured(t *testing.T) {
 	assert.Contains(t, prod, "deletionProtectionEnabled: true")
 	assert.Contains(t, prod, "pointInTimeRecovery.recoveryPeriodInDays: 35")
 	assert.Contains(t, prod, "multiRegion: true", "prod plans a replica, so its key is multi-Region")
+
+	// Policy verdicts show on the resource and in a list at the end.
+	assert.Contains(t, dev, "aws:dynamodb/table:Table  sessions  [advisory: dynamodb-deletion-protection]")
+	assert.Contains(t, dev, "Policy violations:\n")
+	assert.Contains(t, dev, "  [advisory] dynamodb-deletion-protection on aws:dynamodb/table:Table sessions\n")
+	assert.Contains(t, prod, "0 policy violations (0 mandatory)")
 }
 
 func TestPreviewIsDeterministic(t *testing.T) {
@@ -74,7 +80,13 @@ func TestJSON(t *testing.T) {
 	var doc map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal([]byte(out), &doc))
 	assert.JSONEq(t, `"dev"`, string(doc["stack"]))
-	assert.JSONEq(t, `[]`, string(doc["violations"]), "violations is a list, empty until the policy pack runs")
+	var violations []map[string]string
+	require.NoError(t, json.Unmarshal(doc["violations"], &violations))
+	require.NotEmpty(t, violations, "dev has advisory findings: no deletion protection, alarms off")
+	for _, v := range violations {
+		assert.ElementsMatch(t, []string{"policy", "urn", "enforcementLevel", "message"}, keysOf(v))
+		assert.Equal(t, "advisory", v["enforcementLevel"], v["policy"])
+	}
 
 	var resources []map[string]any
 	require.NoError(t, json.Unmarshal(doc["resources"], &resources))
@@ -89,6 +101,14 @@ func TestJSON(t *testing.T) {
 	assert.Equal(t, byType["manga-assist:data:SessionsTable"]["urn"], table["parent"])
 	inputs := table["inputs"].(map[string]any)
 	assert.Equal(t, map[string]any{"enabled": true, "recoveryPeriodInDays": 7.0}, inputs["pointInTimeRecovery"])
+}
+
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func keys(m map[string]any) []string {

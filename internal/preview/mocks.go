@@ -43,11 +43,17 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Name:   args.Name,
 		Custom: args.Custom,
 		Inputs: plainMap(args.Inputs),
+
+		Properties: resource.FromResourcePropertyMap(args.Inputs),
 	}
 	if rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
 		r.Dependencies = dependencies(rpc.GetDependencies(), rpc.GetPropertyDependencies())
+		r.PropertyDependencies = map[string][]string{}
+		for prop, deps := range rpc.GetPropertyDependencies() {
+			r.PropertyDependencies[prop] = deps.GetUrns()
+		}
 		r.URN = childURN(r.Parent, r.Type, r.Name)
 	}
 	m.mu.Lock()

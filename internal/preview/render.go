@@ -15,9 +15,13 @@ func WriteTree(w io.Writer, r Result) error {
 	for _, res := range r.Resources {
 		children[res.Parent] = append(children[res.Parent], res)
 	}
+	verdicts := map[string][]Violation{}
+	for _, v := range r.Violations {
+		verdicts[v.URN] = append(verdicts[v.URN], v)
+	}
 	p := &printer{w: w}
-	p.printf("Stack %s of %s (aws:region %s): %d resources, %d policy violations\n\n",
-		r.Stack, r.Project, r.Region, len(r.Resources), len(r.Violations))
+	p.printf("Stack %s of %s (aws:region %s): %d resources, %d policy violations (%d mandatory)\n\n",
+		r.Stack, r.Project, r.Region, len(r.Resources), len(r.Violations), len(r.Mandatory()))
 	p.printf("pulumi:pulumi:Stack  %s-%s\n", r.Project, r.Stack)
 	var walk func(parent, indent string)
 	walk = func(parent, indent string) {
@@ -31,7 +35,11 @@ func WriteTree(w io.Writer, r Result) error {
 			if res.Protect {
 				protected = "  (protected)"
 			}
-			p.printf("%s%s%s  %s%s\n", indent, branch, res.Type, res.Name, protected)
+			flags := ""
+			for _, v := range verdicts[res.URN] {
+				flags += fmt.Sprintf("  [%s: %s]", v.EnforcementLevel, v.Policy)
+			}
+			p.printf("%s%s%s  %s%s%s\n", indent, branch, res.Type, res.Name, protected, flags)
 			settingsIndent := indent + next
 			if len(children[res.URN]) > 0 {
 				settingsIndent += "│ "
@@ -45,8 +53,16 @@ func WriteTree(w io.Writer, r Result) error {
 		}
 	}
 	walk(r.StackURN(), "")
+	if len(r.Violations) > 0 {
+		p.printf("\nPolicy violations:\n")
+	}
+	byURN := map[string]Resource{}
+	for _, res := range r.Resources {
+		byURN[res.URN] = res
+	}
 	for _, v := range r.Violations {
-		p.printf("\n[%s] %s: %s\n    %s\n", v.EnforcementLevel, v.Policy, v.URN, v.Message)
+		res := byURN[v.URN]
+		p.printf("  [%s] %s on %s %s\n      %s\n", v.EnforcementLevel, v.Policy, res.Type, res.Name, v.Message)
 	}
 	return p.err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
 // Resource is one resource the program registered.
@@ -23,15 +24,30 @@ type Resource struct {
 	Custom       bool     `json:"-"` // false for component resources
 	Protect      bool     `json:"-"` // Pulumi refuses to delete it
 	Dependencies []string `json:"-"` // URNs of resources whose outputs it uses
+
+	// For the policy pack: the inputs as the engine would send them, and the
+	// resources each input's value comes from.
+	Properties           property.Map        `json:"-"`
+	PropertyDependencies map[string][]string `json:"-"`
 }
 
-// Violation is a policy verdict against a resource. The policy pack fills
-// these in; the offline preview reports them beside the resources.
+// Violation is a verdict of the policy pack against a resource.
 type Violation struct {
 	Policy           string `json:"policy"`
 	URN              string `json:"urn"`
-	EnforcementLevel string `json:"enforcementLevel"`
+	EnforcementLevel string `json:"enforcementLevel"` // "mandatory" or "advisory"
 	Message          string `json:"message"`
+}
+
+// Mandatory returns the violations that must block a deployment.
+func (r Result) Mandatory() []Violation {
+	var out []Violation
+	for _, v := range r.Violations {
+		if v.EnforcementLevel == "mandatory" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Result is what a preview of one stack found.

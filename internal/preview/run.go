@@ -3,8 +3,11 @@ package preview
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/manga-assist/manga-assist-data/policy/pack"
 )
 
 // Run runs program for stack under mocks, with config values keyed by full
@@ -26,13 +29,30 @@ func Run(program pulumi.RunFunc, project, stack, region string, config map[strin
 	if err := pulumi.RunWithContext(ctx, program); err != nil {
 		return Result{}, unwrap(err)
 	}
-	return Result{
-		Project:    project,
-		Stack:      stack,
-		Region:     region,
-		Resources:  order(mocks.Resources()),
-		Violations: []Violation{},
-	}, nil
+	result := Result{Project: project, Stack: stack, Region: region, Resources: order(mocks.Resources())}
+	result.Violations, err = evaluate(result.Resources)
+	return result, err
+}
+
+// evaluate runs the policy pack, with its default configuration, over the
+// resources: the same policies `pulumi preview --policy-pack policy` runs.
+func evaluate(resources []Resource) ([]Violation, error) {
+	in := make([]pack.Resource, 0, len(resources))
+	for _, r := range resources {
+		in = append(in, pack.Resource{
+			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent,
+			Properties: r.Properties, PropertyDependencies: r.PropertyDependencies, Dependencies: r.Dependencies,
+		})
+	}
+	verdicts, err := pack.Evaluate(in, pack.DefaultConfig())
+	if err != nil {
+		return nil, fmt.Errorf("policy pack: %w", err)
+	}
+	out := make([]Violation, len(verdicts))
+	for i, v := range verdicts {
+		out[i] = Violation(v)
+	}
+	return out, nil
 }
 
 // unwrap returns the program's own errors without the SDK's multierror

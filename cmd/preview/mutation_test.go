@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manga-assist/manga-assist-data/internal/program"
+)
+
+// mutated is the real program with a change applied to what it creates,
+// the way a careless edit would change it.
+func mutated(transform pulumi.ResourceTransformation, extra func(*pulumi.Context) error) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		if transform != nil {
+			if err := ctx.RegisterStackTransformation(transform); err != nil {
+				return err
+			}
+		}
+		if err := program.Run(ctx); err != nil {
+			return err
+		}
+		if extra != nil {
+			return extra(ctx)
+		}
+		return nil
+	}
+}
+
+// onType applies change to the props of every resource of type typ.
+func onType(typ string, change func(props pulumi.Input)) pulumi.ResourceTransformation {
+	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		if args.Type != typ {
+			return nil
+		}
+		change(args.Props)
+		return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: args.Opts}
+	}
+}
+
+type verdict struct{ Policy, URN, EnforcementLevel, Message string }
+
+func previewMutated(t *testing.T, prog pulumi.RunFunc, stack string) (int, []verdict, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runProgram(prog, []string{"-dir", projectDir, "-stack", stack, "-json"}, &out, &errOut)
+	var doc struct{ Violations []verdict }
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc), errOut.String())
+	return code, doc.Violations, errOut.String()
+}
+
+func mandatoryPolicies(vs []verdict) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range vs {
+		if v.EnforcementLevel == "mandatory" {
+			out[v.Policy] = true
+		}
+	}
+	return out
+}
+
+func TestUnchangedProgramHasNoMandatoryViolation(t *testing.T) {
+	for _, stack := range []string{"dev", "prod"} {
+		code, violations, errOut := previewMutated(t, program.Run, stack)
+		assert.Equal(t, 0, code, errOut)
+		assert.Empty(t, mandatoryPolicies(violations), stack)
+	}
+	_, prod, _ := previewMutated(t, program.Run, "prod")
+	assert.Empty(t, prod, "prod passes every policy, advisory ones too")
+}
+
+func TestMutationsAreCaughtByName(t *testing.T) {
+	cases := map[string]struct {
+		prog   pulumi.RunFunc
+		policy string
+	}{
+		"PITR switched off": {mutated(onType("aws:dynamodb/table:Table", func(p pulumi.Input) {
+			p.(*dynamodb.TableArgs).PointInTimeRecovery = &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(false)}
+		}), nil), "dynamodb-point-in-time-recovery"},
+		"versioning suspended": {mutated(onType("aws:s3/bucketVersioningV2:BucketVersioningV2", func(p pulumi.Input) {
+			p.(*s3.BucketVersioningV2Args).VersioningConfiguration = &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Suspended")}
+		}), nil), "s3-bucket-versioning"},
+		"a bucket without lifecycle": {mutated(nil, func(ctx *pulumi.Context) error {
+			_, err := s3.NewBucketV2(ctx, "stray", &s3.BucketV2Args{})
+			return err
+		}), "s3-bucket-lifecycle"},
+		"a wildcard IAM action": {mutated(onType("aws:iam/rolePolicy:RolePolicy", func(p pulumi.Input) {
+			p.(*iam.RolePolicyArgs).Policy = pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+		}), nil), "iam-no-wildcard-actions"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, violations, errOut := previewMutated(t, c.prog, "prod")
+			assert.Equal(t, 1, code, "a mandatory violation fails the preview")
+			assert.True(t, mandatoryPolicies(violations)[c.policy], "want %s among %v", c.policy, mandatoryPolicies(violations))
+			assert.Contains(t, errOut, c.policy, "stderr names the policy")
+		})
+	}
+}
