@@ -196,10 +196,7 @@ func (a AnalyticsPipelineArgs) withDefaults() (AnalyticsPipelineArgs, error) {
 	if a.Alarms.AnomalyBandWidth <= 0 {
 		bad("Alarms.AnomalyBandWidth %g: must be positive", a.Alarms.AnomalyBandWidth)
 	}
-	if len(problems) > 0 {
-		return a, fmt.Errorf("AnalyticsPipelineArgs.%s", strings.Join(problems, "\nAnalyticsPipelineArgs."))
-	}
-	return a, nil
+	return a, argsError("AnalyticsPipelineArgs", problems)
 }
 
 // AnalyticsPipeline moves every change of the sessions table to Athena:

@@ -1,7 +1,6 @@
 package components
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -93,10 +92,7 @@ func (a DataLifecycleArgs) policy() (lifecycle.Policy, error) {
 	if err := p.Validate(); err != nil {
 		problems = append(problems, strings.Split(err.Error(), "\n")...)
 	}
-	if len(problems) > 0 {
-		return p, fmt.Errorf("DataLifecycleArgs.%s", strings.Join(problems, "\nDataLifecycleArgs."))
-	}
-	return p, nil
+	return p, argsError("DataLifecycleArgs", problems)
 }
 
 // DataLifecycle is the lifecycle configuration of one bucket: a rule per

@@ -14,13 +14,24 @@
 package components
 
 import (
+	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // typeToken is the Pulumi type of the component called name.
 func typeToken(name string) string { return "manga-assist:data:" + name }
+
+// argsError reports every problem of an Args struct at once, each line
+// starting with the struct's name so the field is unambiguous; nil if none.
+func argsError(argsType string, problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s.%s", argsType, strings.Join(problems, "\n"+argsType+"."))
+}
 
 // tagsFor returns the tags of every child of a component: the caller's tags
 // plus component=<name>, which the caller cannot override.

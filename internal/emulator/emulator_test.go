@@ -64,22 +64,7 @@ type handoffItem struct {
 
 func createSessionsTable(ctx context.Context, t *testing.T, ddb *dynamodb.Client, name string) *ddbtypes.TableDescription {
 	t.Helper()
-	out, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(name),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{
-			{AttributeName: aws.String(sessions.PartitionKey), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String(sessions.SortKey), AttributeType: ddbtypes.ScalarAttributeTypeS},
-		},
-		KeySchema: []ddbtypes.KeySchemaElement{
-			{AttributeName: aws.String(sessions.PartitionKey), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String(sessions.SortKey), KeyType: ddbtypes.KeyTypeRange},
-		},
-		BillingMode: ddbtypes.BillingModePayPerRequest,
-		StreamSpecification: &ddbtypes.StreamSpecification{
-			StreamEnabled:  aws.Bool(true),
-			StreamViewType: ddbtypes.StreamViewType(sessions.StreamViewType),
-		},
-	})
+	out, err := ddb.CreateTable(ctx, sessions.CreateTableInput(name))
 	require.NoError(t, err)
 	// The waiter's default 20 s minimum delay would only matter if moto ever
 	// reported CREATING, but then it should not stall the test.

@@ -33,21 +33,7 @@ const eventsStream = "manga-assist-events"
 
 func createTable(ctx context.Context, t testing.TB, ddb *dynamodb.Client) string {
 	t.Helper()
-	out, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(sessions.DefaultTableName),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{
-			{AttributeName: aws.String(sessions.PartitionKey), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String(sessions.SortKey), AttributeType: ddbtypes.ScalarAttributeTypeS},
-		},
-		KeySchema: []ddbtypes.KeySchemaElement{
-			{AttributeName: aws.String(sessions.PartitionKey), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String(sessions.SortKey), KeyType: ddbtypes.KeyTypeRange},
-		},
-		BillingMode: ddbtypes.BillingModePayPerRequest,
-		StreamSpecification: &ddbtypes.StreamSpecification{
-			StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(sessions.StreamViewType),
-		},
-	})
+	out, err := ddb.CreateTable(ctx, sessions.CreateTableInput(sessions.DefaultTableName))
 	require.NoError(t, err)
 	require.NotNil(t, out.TableDescription.LatestStreamArn)
 	return aws.ToString(out.TableDescription.LatestStreamArn)
