@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manga-assist/manga-assist-data/internal/preview"
 	"github.com/manga-assist/manga-assist-data/internal/program"
 )
 
@@ -105,4 +106,20 @@ func TestMutationsAreCaughtByName(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAlarmEmailStaysSecret(t *testing.T) {
+	result, err := preview.Run(program.Run, "manga-assist-data", "prod", "us-east-1", map[string]string{
+		"aws:region":                      "us-east-1",
+		"manga-assist-data:alarmEmail":    "oncall@example.com",
+		"manga-assist-data:tableName":     "sessions-secret-test",
+		"manga-assist-data:alarmsEnabled": "true",
+	})
+	require.NoError(t, err)
+	subs := result.Find("aws:sns/topicSubscription:TopicSubscription")
+	require.Len(t, subs, 1)
+	assert.Equal(t, "[secret]", subs[0].Inputs["endpoint"])
+	doc, err := json.Marshal(result)
+	require.NoError(t, err)
+	assert.NotContains(t, string(doc), "oncall@example.com", "the address appears nowhere in the preview")
 }

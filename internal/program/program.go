@@ -39,16 +39,16 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	// Buckets: analytics data, table exports, query results, access logs.
+	// Buckets: access logs, analytics data, failed router batches, table exports, query results.
 	store, err := newStorage(ctx, cfg, tags)
 	if err != nil {
 		return err
 	}
 
 	// Every change of the table, through the router and Kinesis, to Parquet in S3 and Athena.
-	var alarmEmail pulumi.StringInput
+	var alarmEmail pulumi.StringInput // the component keeps it secret
 	if cfg.AlarmEmail != "" {
-		alarmEmail = pulumi.ToSecret(pulumi.String(cfg.AlarmEmail)).(pulumi.StringOutput)
+		alarmEmail = pulumi.String(cfg.AlarmEmail)
 	}
 	pipeline, err := components.NewAnalyticsPipeline(ctx, "analytics", &components.AnalyticsPipelineArgs{
 		TableStreamArn:            table.StreamArn,
