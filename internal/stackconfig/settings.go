@@ -92,7 +92,7 @@ var Declared = []Setting{
 		Description: "Days analytics data is kept in S3 before it is deleted (2555 days = 7 years).",
 		field:       func(s *Settings) any { return &s.AnalyticsRetentionDays }},
 	{Key: "errorsRetentionDays", Type: "integer", Default: 30,
-		Description: "Days records that Firehose could not convert (errors/ in the data bucket) are kept.",
+		Description: "Days failed records are kept: those Firehose could not convert (errors/ in the data bucket) and the batches the stream router gave up on.",
 		field:       func(s *Settings) any { return &s.ErrorsRetentionDays }},
 	{Key: "backupRetentionDays", Type: "integer", Default: 35,
 		Description: "Days table exports and on-demand backups are kept.",
