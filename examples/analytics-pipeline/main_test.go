@@ -1,0 +1,42 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manga-assist/manga-assist-data/internal/preview"
+)
+
+func TestExampleBuildsAPipelineThatPassesTheMandatoryPolicies(t *testing.T) {
+	result, err := preview.Run(program, "shop-analytics", "staging", "eu-west-1", nil)
+	require.NoError(t, err)
+
+	assert.Len(t, result.Find("manga-assist:data:SecureBucket"), 4)
+	assert.Len(t, result.Find("manga-assist:data:DataLifecycle"), 4)
+	fn := result.Find("aws:lambda/function:Function")
+	require.Len(t, fn, 1)
+	assert.Equal(t, "shop-stream-router-staging", fn[0].Inputs["name"])
+	assert.Empty(t, result.Find("aws:cloudwatch/metricAlarm:MetricAlarm"), "alarms are off in this stack")
+
+	// 400 days of data: IA and Glacier IR fit, Deep Archive (held 180 days) does not.
+	var raw map[string]any
+	for _, lc := range result.Find("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2") {
+		if lc.Name == "shop-data-lifecycle" {
+			raw = lc.Inputs["rules"].([]any)[0].(map[string]any)
+		}
+	}
+	require.NotNil(t, raw)
+	assert.Equal(t, []any{
+		map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"},
+		map[string]any{"days": 90.0, "storageClass": "GLACIER_IR"},
+	}, raw["transitions"])
+
+	assert.Empty(t, result.Mandatory(), "built from the components, the stack meets every mandatory policy")
+	var advisory []string
+	for _, v := range result.Violations {
+		advisory = append(advisory, v.Policy)
+	}
+	assert.Equal(t, []string{"stream-consumer-iterator-age-alarm"}, advisory, "only the alarms it switched off are missed")
+}
