@@ -40,10 +40,11 @@ func newKey(ctx *pulumi.Context, name string, a keyArgs, parent pulumi.ResourceO
 	return key, nil
 }
 
-// checkKeyDeletionWindow is the rule KMS puts on a key's waiting period.
-func checkKeyDeletionWindow(field string, days int) error {
+// keyDeletionWindowProblem is the rule KMS puts on a key's waiting period,
+// as a problem for argsError, or "" if days keeps it.
+func keyDeletionWindowProblem(days int) string {
 	if days < 7 || days > 30 {
-		return fmt.Errorf("%s %d: must be 7 to 30", field, days)
+		return fmt.Sprintf("KMSKeyDeletionWindowDays %d: must be 7 to 30", days)
 	}
-	return nil
+	return ""
 }

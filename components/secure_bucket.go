@@ -42,13 +42,17 @@ func (a SecureBucketArgs) withDefaults(name string) (SecureBucketArgs, error) {
 	if a.KMSKeyDeletionWindowDays == 0 {
 		a.KMSKeyDeletionWindowDays = DefaultKMSKeyDeletionWindowDays
 	}
+	var problems []string
 	if a.LogBucket == nil && !a.ReceivesAccessLogs {
-		return a, fmt.Errorf("SecureBucketArgs.LogBucket: required: every bucket logs its access to the stack's log bucket (or set ReceivesAccessLogs for the log bucket itself)")
+		problems = append(problems, "LogBucket: required: every bucket logs its access to the stack's log bucket (or set ReceivesAccessLogs for the log bucket itself)")
 	}
 	if a.ForceDestroy && a.Protect {
-		return a, fmt.Errorf("SecureBucketArgs.ForceDestroy true with Protect true: a protected bucket cannot be force-destroyed; choose one")
+		problems = append(problems, "ForceDestroy true with Protect true: a protected bucket cannot be force-destroyed; choose one")
 	}
-	return a, checkKeyDeletionWindow("SecureBucketArgs.KMSKeyDeletionWindowDays", a.KMSKeyDeletionWindowDays)
+	if p := keyDeletionWindowProblem(a.KMSKeyDeletionWindowDays); p != "" {
+		problems = append(problems, p)
+	}
+	return a, argsError("SecureBucketArgs", problems)
 }
 
 // SecureBucket is an S3 bucket that is safe by default: versioned,

@@ -41,7 +41,7 @@ const (
 )
 
 // withDefaults returns a copy of a with every unset field defaulted, or an
-// error naming the first bad field.
+// error naming every bad field.
 func (a SessionsTableArgs) withDefaults() (SessionsTableArgs, error) {
 	if a.Name == "" {
 		a.Name = sessions.DefaultTableName
@@ -55,15 +55,20 @@ func (a SessionsTableArgs) withDefaults() (SessionsTableArgs, error) {
 	if a.KMSKeyDeletionWindowDays == 0 {
 		a.KMSKeyDeletionWindowDays = DefaultKMSKeyDeletionWindowDays
 	}
-	switch {
-	case !sessions.ValidTableName(a.Name):
-		return a, fmt.Errorf("SessionsTableArgs.Name %q: %s", a.Name, sessions.TableNameRule)
-	case a.PITRRecoveryDays < 1 || a.PITRRecoveryDays > 35:
-		return a, fmt.Errorf("SessionsTableArgs.PITRRecoveryDays %d: must be 1 to 35", a.PITRRecoveryDays)
-	case a.TTLAttribute == sessions.PartitionKey || a.TTLAttribute == sessions.SortKey:
-		return a, fmt.Errorf("SessionsTableArgs.TTLAttribute %q: must not be a key attribute", a.TTLAttribute)
+	var problems []string
+	if !sessions.ValidTableName(a.Name) {
+		problems = append(problems, fmt.Sprintf("Name %q: %s", a.Name, sessions.TableNameRule))
 	}
-	return a, checkKeyDeletionWindow("SessionsTableArgs.KMSKeyDeletionWindowDays", a.KMSKeyDeletionWindowDays)
+	if a.PITRRecoveryDays < 1 || a.PITRRecoveryDays > 35 {
+		problems = append(problems, fmt.Sprintf("PITRRecoveryDays %d: must be 1 to 35", a.PITRRecoveryDays))
+	}
+	if a.TTLAttribute == sessions.PartitionKey || a.TTLAttribute == sessions.SortKey {
+		problems = append(problems, fmt.Sprintf("TTLAttribute %q: must not be a key attribute", a.TTLAttribute))
+	}
+	if p := keyDeletionWindowProblem(a.KMSKeyDeletionWindowDays); p != "" {
+		problems = append(problems, p)
+	}
+	return a, argsError("SessionsTableArgs", problems)
 }
 
 // SessionsTable is the DynamoDB table that holds chat sessions, with its

@@ -135,3 +135,15 @@ func TestSessionsTableRefusesBadArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestSessionsTableReportsEveryBadArgAtOnce(t *testing.T) {
+	_, err := preview.Run(func(ctx *pulumi.Context) error {
+		_, err := components.NewSessionsTable(ctx, "sessions", &components.SessionsTableArgs{
+			Name: "x", PITRRecoveryDays: 99, KMSKeyDeletionWindowDays: 1})
+		return err
+	}, "test", "unit", "us-east-1", nil)
+	require.Error(t, err)
+	for _, want := range []string{`SessionsTableArgs.Name "x"`, "SessionsTableArgs.PITRRecoveryDays 99", "SessionsTableArgs.KMSKeyDeletionWindowDays 1"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
