@@ -65,6 +65,7 @@ func Run(ctx *pulumi.Context) error {
 		StreamShardCount:          cfg.KinesisShardCount,
 		StreamRetentionHours:      cfg.KinesisRetentionHours,
 		ScanLimitBytes:            cfg.AthenaScanLimitGB << 30,
+		ForceDestroy:              cfg.ForceDestroyBuckets,
 		Alarms: components.PipelineAlarms{
 			Disabled:           !cfg.AlarmsEnabled,
 			Email:              alarmEmail,

@@ -1,0 +1,102 @@
+package components
+
+import (
+	"strings"
+
+	"github.com/manga-assist/manga-assist-data/internal/lambdabuild"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// router is the stream-router Lambda, its least-privilege role and its
+// event source mapping on the table stream.
+func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesis.Stream) (*lambda.Function, error) {
+	functionName := p.physical("stream-router")
+	logs, err := cloudwatch.NewLogGroup(p.ctx, name+"-router", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/lambda/" + functionName),
+		RetentionInDays: pulumi.Int(p.a.LogRetentionDays),
+		Tags:            p.tags,
+	}, p.parent)
+	if err != nil {
+		return nil, err
+	}
+	role, err := p.role(name+"-router", "lambda.amazonaws.com")
+	if err != nil {
+		return nil, err
+	}
+	failed := p.a.FailedRecordsBucket
+	policy := pulumi.All(p.a.TableStreamArn, p.a.TableKMSKeyArn, events.Arn, p.key.Arn, logs.Arn,
+		failed.Arn, failed.KMSKeyArn).ApplyT(func(v []any) (string, error) {
+		stream, tableKey, eventsArn, eventsKey, logGroup, failedArn, failedKey :=
+			v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string), v[5].(string), v[6].(string)
+		table, _, _ := strings.Cut(stream, "/stream/")
+		return policyDocument(
+			policyStatement{Sid: "ReadTableStream", Effect: "Allow",
+				Action:   []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+				Resource: stream},
+			policyStatement{Sid: "ListTableStreams", Effect: "Allow",
+				Action: "dynamodb:ListStreams", Resource: table + "/stream/*"},
+			policyStatement{Sid: "DecryptTableStream", Effect: "Allow", Action: "kms:Decrypt", Resource: tableKey},
+			policyStatement{Sid: "WriteEvents", Effect: "Allow",
+				Action: []string{"kinesis:PutRecords", "kinesis:DescribeStreamSummary"}, Resource: eventsArn},
+			policyStatement{Sid: "EncryptEvents", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: eventsKey},
+			policyStatement{Sid: "KeepFailedBatches", Effect: "Allow",
+				Action: []string{"s3:PutObject", "s3:ListBucket"}, Resource: []string{failedArn, failedArn + "/*"}},
+			policyStatement{Sid: "EncryptFailedBatches", Effect: "Allow",
+				Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: failedKey},
+			policyStatement{Sid: "WriteLogs", Effect: "Allow",
+				Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroup + ":*"},
+		)
+	}).(pulumi.StringOutput)
+	rolePolicy, err := iam.NewRolePolicy(p.ctx, name+"-router", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, p.parent)
+	if err != nil {
+		return nil, err
+	}
+
+	fn, err := lambda.NewFunction(p.ctx, name+"-router", &lambda.FunctionArgs{
+		Name:           pulumi.String(functionName),
+		Description:    pulumi.String("Routes every change of the sessions table to the analytics event stream"),
+		Runtime:        pulumi.String(string(lambda.RuntimeCustomAL2023)),
+		Architectures:  pulumi.StringArray{pulumi.String("arm64")},
+		Handler:        pulumi.String("bootstrap"),
+		Code:           code.Archive(),
+		SourceCodeHash: pulumi.String(code.SourceCodeHash),
+		Role:           role.Arn,
+		MemorySize:     pulumi.Int(p.a.RouterMemoryMB),
+		Timeout:        pulumi.Int(p.a.RouterTimeoutSeconds),
+		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
+			"KINESIS_STREAM_NAME": events.Name,
+		}},
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logs.Name},
+		Tags:          p.tags,
+	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	if err != nil {
+		return nil, err
+	}
+
+	// Lambda checks the role's permissions when the mapping is created.
+	if _, err := lambda.NewEventSourceMapping(p.ctx, name+"-router", &lambda.EventSourceMappingArgs{
+		EventSourceArn:        p.a.TableStreamArn,
+		FunctionName:          fn.Arn,
+		StartingPosition:      pulumi.String("TRIM_HORIZON"),
+		BatchSize:             pulumi.Int(p.a.RouterBatchSize),
+		ParallelizationFactor: pulumi.Int(p.a.RouterParallelization),
+		// The router names the first record it could not deliver; Lambda
+		// retries from there, splits failing batches, gives up after
+		// bounded retries or age, and keeps what it gave up on in S3.
+		FunctionResponseTypes:      pulumi.StringArray{pulumi.String("ReportBatchItemFailures")},
+		BisectBatchOnFunctionError: pulumi.Bool(true),
+		MaximumRetryAttempts:       pulumi.Int(p.a.RouterMaxRetries),
+		MaximumRecordAgeInSeconds:  pulumi.Int(p.a.RouterMaxRecordAgeSeconds),
+		DestinationConfig: &lambda.EventSourceMappingDestinationConfigArgs{
+			OnFailure: &lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: failed.Arn},
+		},
+		Tags: p.tags,
+	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy})); err != nil {
+		return nil, err
+	}
+	return fn, nil
+}
