@@ -3,6 +3,7 @@ package components
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -130,7 +131,7 @@ func defaultInt(v *int, def int) {
 	}
 }
 
-func (a AnalyticsPipelineArgs) withDefaults() (AnalyticsPipelineArgs, error) {
+func (a AnalyticsPipelineArgs) withDefaults(stack string) (AnalyticsPipelineArgs, error) {
 	if a.Name == "" {
 		a.Name = DefaultPipelineName
 	}
@@ -164,9 +165,13 @@ func (a AnalyticsPipelineArgs) withDefaults() (AnalyticsPipelineArgs, error) {
 	if a.TableStreamArn == nil || a.TableKMSKeyArn == nil {
 		bad("TableStreamArn, TableKMSKeyArn: required")
 	}
-	for field, b := range map[string]BucketRef{"DataBucket": a.DataBucket, "FailedRecordsBucket": a.FailedRecordsBucket, "QueryResultsBucket": a.QueryResultsBucket} {
-		if b.missing() {
-			bad("%s: Name, Arn and KMSKeyArn are required", field)
+	// A slice, not a map: problems are listed in the same order every run.
+	for _, b := range []struct {
+		field string
+		ref   BucketRef
+	}{{"DataBucket", a.DataBucket}, {"FailedRecordsBucket", a.FailedRecordsBucket}, {"QueryResultsBucket", a.QueryResultsBucket}} {
+		if b.ref.missing() {
+			bad("%s: Name, Arn and KMSKeyArn are required", b.field)
 		}
 	}
 	inRange("RouterBatchSize", a.RouterBatchSize, 1, 10000)
@@ -188,6 +193,11 @@ func (a AnalyticsPipelineArgs) withDefaults() (AnalyticsPipelineArgs, error) {
 	}
 	if a.Alarms.AnomalyBandWidth <= 0 {
 		bad("Alarms.AnomalyBandWidth %g: must be positive", a.Alarms.AnomalyBandWidth)
+	}
+	for _, n := range pipelineNames {
+		if p := n.rule.problem("Name: "+n.what, n.build(a.Name, stack), stack); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	return a, argsError("AnalyticsPipelineArgs", problems)
 }
@@ -226,7 +236,7 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 	if args == nil {
 		args = &AnalyticsPipelineArgs{}
 	}
-	a, err := args.withDefaults()
+	a, err := args.withDefaults(ctx.Stack())
 	if err != nil {
 		return nil, err
 	}
@@ -302,8 +312,38 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 }
 
 // physical is the AWS name of one part of the pipeline.
-func (p *pipeline) physical(part string) string {
-	return fmt.Sprintf("%s-%s-%s", p.a.Name, part, p.ctx.Stack())
+func (p *pipeline) physical(part string) string { return physicalName(p.a.Name, part, p.ctx.Stack()) }
+
+func physicalName(prefix, part, stack string) string { return prefix + "-" + part + "-" + stack }
+
+// glueName is the name of the Glue database: Glue keeps names in lower case
+// with underscores, so the name is built that way instead of being changed
+// behind Pulumi's back (which would show a diff on every refresh).
+func glueName(prefix, stack string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return '_'
+	}, physicalName(prefix, "analytics", stack))
+}
+
+// pipelineNames are the physical names the pipeline builds from its Name
+// and the stack, each with the rule AWS puts on it. (Topic and alarm names
+// allow far more than these, so the Lambda rule covers them.)
+var pipelineNames = []struct {
+	what  string
+	rule  nameRule
+	build func(prefix, stack string) string
+}{
+	{"router function", lambdaNameRule, func(n, s string) string { return physicalName(n, "stream-router", s) }},
+	{"events stream", kinesisNameRule, func(n, s string) string { return physicalName(n, "events", s) }},
+	{"delivery stream", firehoseNameRule, func(n, s string) string { return physicalName(n, "analytics-delivery", s) }},
+	{"Glue database", glueDatabaseNameRule, glueName},
+	{"workgroup", workgroupNameRule, func(n, s string) string { return physicalName(n, "analytics", s) }},
 }
 
 // role is an IAM role that only service, acting for this account, may assume.

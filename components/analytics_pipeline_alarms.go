@@ -1,6 +1,7 @@
 package components
 
 import (
+	"github.com/manga-assist/manga-assist-data/internal/streamrouter"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
@@ -21,10 +22,10 @@ type alarm struct {
 }
 
 // alarms is the alarm topic and every alarm: iterator age of the router and
-// of Firehose, router errors and throttles, Firehose freshness, batches the
-// router gave up on, Kinesis write throttling, and an anomaly band on events
-// per minute (CloudWatch anomaly detection: Kinesis Data Analytics for SQL,
-// the seed's detector, is discontinued).
+// of Firehose, router errors, throttles and undelivered events, Firehose
+// freshness, batches the router gave up on, Kinesis write throttling, and an
+// anomaly band on events per minute (CloudWatch anomaly detection: Kinesis
+// Data Analytics for SQL, the original design's detector, is discontinued).
 func (p *pipeline) alarms(name string, router *lambda.Function, events *kinesis.Stream, delivery *kinesis.FirehoseDeliveryStream) (pulumi.StringOutput, error) {
 	if p.a.Alarms.Disabled {
 		return pulumi.String("").ToStringOutput(), nil
@@ -67,6 +68,13 @@ func (p *pipeline) alarms(name string, router *lambda.Function, events *kinesis.
 			"AWS/Lambda", "Errors", fn, "Sum", 0, "GreaterThanThreshold", 5, 2, 60},
 		{"router-throttles", "The router was throttled",
 			"AWS/Lambda", "Throttles", fn, "Sum", 0, "GreaterThanThreshold", 5, 2, 60},
+		// A partial batch failure is a successful invocation, so Errors stays
+		// at zero while Lambda retries the batch: the router's own count of
+		// events it could not deliver is what shows a stuck batch, two
+		// minutes in, before the iterator age grows past its threshold.
+		{"router-undelivered", "The router could not deliver events after its own retries; Lambda is retrying the batch",
+			streamrouter.Namespace, "Undelivered", pulumi.StringMap{streamrouter.FunctionDimension: router.Name},
+			"Sum", 0, "GreaterThanThreshold", 2, 2, 60},
 		{"events-iterator-age", "Firehose is falling behind the events stream",
 			"AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", stream, "Maximum", iteratorAgeMs, "GreaterThanThreshold", 5, 3, 60},
 		{"events-write-throttled", "Writes to the events stream were throttled",

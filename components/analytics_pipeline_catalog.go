@@ -11,12 +11,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// partitionKeys of the events table: zero-padded strings of the event's UTC
+// time, written by Firehose's dynamic partitioning (rawPrefix) and projected.
+var partitionKeys = []string{"year", "month", "day", "hour"}
+
 // catalog is the Glue database and the events table, with the columns of
 // analytics.Event and partition projection on year/month/day/hour: new hours
 // are queryable at once, with no crawler and no MSCK REPAIR TABLE.
 func (p *pipeline) catalog(name string) (*glue.CatalogDatabase, *glue.CatalogTable, error) {
 	database, err := glue.NewCatalogDatabase(p.ctx, name+"-analytics", &glue.CatalogDatabaseArgs{
-		Name:        pulumi.String(strings.ReplaceAll(p.physical("analytics"), "-", "_")),
+		Name:        pulumi.String(glueName(p.a.Name, p.ctx.Stack())),
 		Description: pulumi.String("Analytics events of the sessions table"),
 		Tags:        p.tags,
 	}, p.parent)
@@ -29,7 +33,7 @@ func (p *pipeline) catalog(name string) (*glue.CatalogDatabase, *glue.CatalogTab
 			Name: pulumi.String(col.Name), Type: pulumi.String(col.Type), Comment: pulumi.String(col.Comment)})
 	}
 	var partitions glue.CatalogTablePartitionKeyArray
-	for _, key := range []string{"year", "month", "day", "hour"} {
+	for _, key := range partitionKeys {
 		partitions = append(partitions, &glue.CatalogTablePartitionKeyArgs{Name: pulumi.String(key), Type: pulumi.String("string")})
 	}
 	raw := pulumi.Sprintf("s3://%s/raw/", p.a.DataBucket.Name)
@@ -80,6 +84,9 @@ func (p *pipeline) athena(name string, database *glue.CatalogDatabase) (*athena.
 	workgroup, err := athena.NewWorkgroup(p.ctx, name+"-analytics", &athena.WorkgroupArgs{
 		Name:        pulumi.String(p.physical("analytics")),
 		Description: pulumi.String("Queries over the analytics events"),
+		// Without it `pulumi destroy` fails ("WorkGroup is not empty") once
+		// anyone has run a query; dev stacks set it with forceDestroyBuckets.
+		ForceDestroy: pulumi.Bool(p.a.ForceDestroy),
 		Configuration: &athena.WorkgroupConfigurationArgs{
 			EnforceWorkgroupConfiguration:   pulumi.Bool(true),
 			PublishCloudwatchMetricsEnabled: pulumi.Bool(true),

@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/manga-assist/manga-assist-data/internal/analytics"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/glue"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -129,7 +130,7 @@ func (p *pipeline) delivery(name string, events *kinesis.Stream, database *glue.
 				Enabled: pulumi.Bool(true),
 				InputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationArgs{
 					Deserializer: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerArgs{
-						OpenXJsonSerDe: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerOpenXJsonSerDeArgs{},
+						OpenXJsonSerDe: openXJSONSerDe(),
 					},
 				},
 				OutputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationArgs{
@@ -154,4 +155,16 @@ func (p *pipeline) delivery(name string, events *kinesis.Stream, database *glue.
 		},
 		Tags: p.tags,
 	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+}
+
+// openXJSONSerDe reads the router's JSON into the Glue columns. A column
+// whose name is not its JSON key (ts, filled from "timestamp", a Hive
+// keyword) is mapped, as the Firehose API reference advises for such keys
+// (OpenXJsonSerDe, ColumnToJsonKeyMappings); analytics.Event's tags say which.
+func openXJSONSerDe() *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerOpenXJsonSerDeArgs {
+	serde := &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerOpenXJsonSerDeArgs{}
+	if mappings := analytics.ColumnToJSONKeyMappings(); len(mappings) > 0 {
+		serde.ColumnToJsonKeyMappings = pulumi.ToStringMap(mappings)
+	}
+	return serde
 }

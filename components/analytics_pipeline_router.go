@@ -39,14 +39,21 @@ func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesi
 				Resource: stream},
 			policyStatement{Sid: "ListTableStreams", Effect: "Allow",
 				Action: "dynamodb:ListStreams", Resource: table + "/stream/*"},
+			// The stream is encrypted with the table's key when it is a
+			// customer managed one; stream readers are granted kms:Decrypt
+			// on it, as the CDK's grantStreamRead does (aws-cdk#22796).
 			policyStatement{Sid: "DecryptTableStream", Effect: "Allow", Action: "kms:Decrypt", Resource: tableKey},
-			policyStatement{Sid: "WriteEvents", Effect: "Allow",
-				Action: []string{"kinesis:PutRecords", "kinesis:DescribeStreamSummary"}, Resource: eventsArn},
+			// The router calls PutRecords and nothing else (Kinesis
+			// Developer Guide, "Permissions to use user-generated KMS keys":
+			// producers need kms:GenerateDataKey).
+			policyStatement{Sid: "WriteEvents", Effect: "Allow", Action: "kinesis:PutRecords", Resource: eventsArn},
 			policyStatement{Sid: "EncryptEvents", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: eventsKey},
-			policyStatement{Sid: "KeepFailedBatches", Effect: "Allow",
-				Action: []string{"s3:PutObject", "s3:ListBucket"}, Resource: []string{failedArn, failedArn + "/*"}},
-			policyStatement{Sid: "EncryptFailedBatches", Effect: "Allow",
-				Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: failedKey},
+			// Lambda writes discarded batches with this role: s3:PutObject
+			// and s3:ListBucket, and kms:GenerateDataKey for a KMS-encrypted
+			// bucket (Lambda Developer Guide, on-failure destinations).
+			policyStatement{Sid: "KeepFailedBatches", Effect: "Allow", Action: "s3:PutObject", Resource: failedArn + "/*"},
+			policyStatement{Sid: "ListFailedBatches", Effect: "Allow", Action: "s3:ListBucket", Resource: failedArn},
+			policyStatement{Sid: "EncryptFailedBatches", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: failedKey},
 			policyStatement{Sid: "WriteLogs", Effect: "Allow",
 				Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: logGroup + ":*"},
 		)

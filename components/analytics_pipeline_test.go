@@ -12,6 +12,7 @@ import (
 	"github.com/manga-assist/manga-assist-data/components"
 	"github.com/manga-assist/manga-assist-data/internal/analytics"
 	"github.com/manga-assist/manga-assist-data/internal/preview"
+	"github.com/manga-assist/manga-assist-data/internal/streamrouter"
 )
 
 const pipelineType = "manga-assist:data:AnalyticsPipeline"
@@ -106,7 +107,11 @@ func TestPipelineRouter(t *testing.T) {
 	assert.Equal(t, "arn:aws:dynamodb:us-east-1:123456789012:table/sessions/stream/*", policy["ListTableStreams"]["Resource"])
 	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/table", policy["DecryptTableStream"]["Resource"])
 	assert.Equal(t, "arn:aws:kinesis:us-east-1:123456789012:stream/manga-assist-events-unit", policy["WriteEvents"]["Resource"])
-	assert.Equal(t, []any{"arn:aws:s3:::failed", "arn:aws:s3:::failed/*"}, policy["KeepFailedBatches"]["Resource"])
+	assert.Equal(t, "arn:aws:s3:::failed/*", policy["KeepFailedBatches"]["Resource"])
+	assert.Equal(t, "s3:PutObject", policy["KeepFailedBatches"]["Action"])
+	assert.Equal(t, "arn:aws:s3:::failed", policy["ListFailedBatches"]["Resource"], "ListBucket applies to the bucket, not to objects")
+	assert.Equal(t, "kinesis:PutRecords", policy["WriteEvents"]["Action"], "the router only calls PutRecords")
+	assert.Equal(t, "kms:GenerateDataKey", policy["EncryptFailedBatches"]["Action"], "writing needs no Decrypt")
 	assert.Equal(t, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/manga-assist-stream-router-unit:*", policy["WriteLogs"]["Resource"])
 	for sid, s := range policy {
 		assert.NotEqual(t, "*", s["Resource"], "%s must name its resources", sid)
@@ -152,6 +157,34 @@ func TestPipelineStreamAndDelivery(t *testing.T) {
 	assert.Equal(t, "SNAPPY", conversion["outputFormatConfiguration"].(map[string]any)["serializer"].(map[string]any)["parquetSerDe"].(map[string]any)["compression"])
 	assert.Equal(t, "manga_assist_events", conversion["schemaConfiguration"].(map[string]any)["tableName"])
 	assert.Equal(t, true, s3["cloudwatchLoggingOptions"].(map[string]any)["enabled"])
+
+	// Firehose's guide guards its role with sts:ExternalId = the account.
+	trust := statements(t, get(t, kids, "aws:iam/role:Role", "analytics-delivery")["assumeRolePolicy"])
+	assert.Equal(t, map[string]any{"Service": "firehose.amazonaws.com"}, trust["0"]["Principal"])
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "123456789012"}}, trust["0"]["Condition"])
+}
+
+// A prefix that makes a physical name too long, or one AWS does not accept,
+// is refused before anything is registered, naming the stack and the limit.
+func TestPipelinePhysicalNamesAreChecked(t *testing.T) {
+	args := pipelineArgs()
+	args.Name = "a-very-long-prefix-for-the-analytics-pipeline-names"
+	_, err := preview.Run(func(ctx *pulumi.Context) error {
+		_, err := components.NewAnalyticsPipeline(ctx, "analytics", &args)
+		return err
+	}, "test", "unit", "us-east-1", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `delivery stream "a-very-long-prefix-for-the-analytics-pipeline-names-analytics-delivery-unit" (stack "unit") is 75 characters; a Firehose stream name may have at most 64`)
+	assert.Contains(t, err.Error(), "router function")
+
+	args.Name = "Manga.Assist"
+	_, err = preview.Run(func(ctx *pulumi.Context) error {
+		_, err := components.NewAnalyticsPipeline(ctx, "analytics", &args)
+		return err
+	}, "test", "unit", "us-east-1", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a Lambda function name may hold only letters, digits, hyphens and underscores")
+	assert.NotContains(t, err.Error(), "Glue database", "the Glue name is built lower-case with underscores")
 }
 
 func TestPipelineCatalogMatchesTheRouterEvent(t *testing.T) {
@@ -207,7 +240,6 @@ func TestPipelineAthena(t *testing.T) {
 	}
 	assert.Len(t, names, 5, "the design's five queries")
 	assert.Contains(t, names["1-daily-active-sessions"], `AS "date"`, "date is reserved in engine v3")
-	assert.Contains(t, names["5-escalated-sessions"], `e."timestamp"`, "timestamp is reserved in engine v3")
 	for name, sql := range names {
 		assert.NotContains(t, sql, "MSCK", name)
 		assert.Contains(t, sql, "manga_assist_events", name)
@@ -232,7 +264,7 @@ func TestPipelineAlarms(t *testing.T) {
 			assert.Equal(t, []any{"arn:aws:sns:us-east-1:123456789012:manga-assist-pipeline-alarms-unit"}, r.Inputs["alarmActions"], r.Name)
 		}
 	}
-	assert.Len(t, alarms, 8)
+	assert.Len(t, alarms, 9)
 	check := func(name, namespace, metric string, threshold float64) {
 		a := alarms[name]
 		require.NotNil(t, a, name)
@@ -247,6 +279,10 @@ func TestPipelineAlarms(t *testing.T) {
 	check("analytics-events-write-throttled", "AWS/Kinesis", "WriteProvisionedThroughputExceeded", 0)
 	check("analytics-delivery-freshness", "AWS/Firehose", "DeliveryToS3.DataFreshness", 600)
 	check("analytics-failed-batches", "AWS/S3", "PutRequests", 0)
+	// A partial batch failure raises no Errors: the router's own metric pages.
+	check("analytics-router-undelivered", streamrouter.Namespace, "Undelivered", 0)
+	assert.Equal(t, map[string]any{"FunctionName": "manga-assist-stream-router-unit"}, alarms["analytics-router-undelivered"]["dimensions"])
+	assert.Equal(t, "Sum", alarms["analytics-router-undelivered"]["statistic"])
 	anomaly := alarms["analytics-events-anomaly"]
 	assert.Equal(t, "LessThanLowerOrGreaterThanUpperThreshold", anomaly["comparisonOperator"])
 	assert.Equal(t, "ANOMALY_DETECTION_BAND(events, 2)", anomaly["metricQueries"].([]any)[1].(map[string]any)["expression"])
@@ -256,10 +292,31 @@ func TestPipelineAlarms(t *testing.T) {
 	assert.Contains(t, statements(t, key["policy"]), "CloudWatchAlarmsPublish")
 }
 
+// Several problems are listed in one error, in the same order every time.
+func TestPipelineArgsProblemsInStableOrder(t *testing.T) {
+	args := pipelineArgs()
+	args.DataBucket, args.FailedRecordsBucket, args.QueryResultsBucket = components.BucketRef{}, components.BucketRef{}, components.BucketRef{}
+	var first string
+	for range 20 {
+		_, err := preview.Run(func(ctx *pulumi.Context) error {
+			_, err := components.NewAnalyticsPipeline(ctx, "analytics", &args)
+			return err
+		}, "test", "unit", "us-east-1", nil)
+		require.Error(t, err)
+		if first == "" {
+			first = err.Error()
+		}
+		require.Equal(t, first, err.Error())
+	}
+	assert.Regexp(t, `(?s)DataBucket.*FailedRecordsBucket.*QueryResultsBucket`, first)
+}
+
 func TestPipelineAlarmsOff(t *testing.T) {
 	args := pipelineArgs()
 	args.Alarms.Disabled = true
-	for key := range pipeline(t, args) {
+	kids := pipeline(t, args)
+	require.NotNil(t, get(t, kids, "aws:lambda/function:Function", "analytics-router"), "the pipeline itself is still there")
+	for key := range kids {
 		assert.NotContains(t, key, "metricAlarm")
 		assert.NotContains(t, key, "sns/topic")
 	}

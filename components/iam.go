@@ -1,6 +1,9 @@
 package components
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // policyStatement is one statement of an IAM policy document. Action and
 // Resource take a string or a list of strings.
@@ -19,13 +22,34 @@ func policyDocument(statements ...policyStatement) (string, error) {
 	return string(b), err
 }
 
+// trustConditions is, per service principal, the confused-deputy guard its
+// own guide documents for a role that it assumes on behalf of this account.
+// A service that is not listed has not been looked up: assumeRolePolicy
+// refuses it rather than guess a condition the service might not send.
+var trustConditions = map[string]func(account string) map[string]any{
+	// Firehose Developer Guide, "Allow Firehose to assume an IAM role":
+	// sts:ExternalId set to the account id.
+	"firehose.amazonaws.com": func(account string) map[string]any {
+		return map[string]any{"StringEquals": map[string]string{"sts:ExternalId": account}}
+	},
+	// Lambda Developer Guide, "Defining Lambda function permissions with an
+	// execution role": aws:SourceAccount (and aws:SourceArn) in the trust policy.
+	"lambda.amazonaws.com": func(account string) map[string]any {
+		return map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}
+	},
+}
+
 // assumeRolePolicy lets an AWS service assume a role, only on behalf of
-// this account (the confused-deputy guard).
+// this account, in the form the service's guide documents.
 func assumeRolePolicy(service, account string) (string, error) {
+	condition, ok := trustConditions[service]
+	if !ok {
+		return "", fmt.Errorf("assumeRolePolicy: no documented trust condition for %s: add one to trustConditions", service)
+	}
 	return policyDocument(policyStatement{
 		Effect:    "Allow",
 		Principal: map[string]string{"Service": service},
 		Action:    "sts:AssumeRole",
-		Condition: map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}},
+		Condition: condition(account),
 	})
 }

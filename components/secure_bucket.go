@@ -16,11 +16,19 @@ type SecureBucketArgs struct {
 	LogBucket pulumi.StringInput
 	// LogPrefix is where in LogBucket the logs go. Default "<name>/".
 	LogPrefix string
+	// BucketName is the bucket's name. Default nil: Pulumi names it after
+	// the component, with a random suffix.
+	BucketName pulumi.StringInput
 	// ReceivesAccessLogs makes this the stack's access-log bucket: SSE-S3,
 	// because S3 cannot deliver access logs to an SSE-KMS bucket; a policy
-	// that lets the S3 logging service of this account write; no logging of
-	// its own. Default false.
+	// that lets the S3 logging service write; no logging of its own. Pass
+	// its AccessLogTarget, not its name, as the LogBucket of the others.
+	// Default false.
 	ReceivesAccessLogs bool
+	// LogSourceBucketArns, with ReceivesAccessLogs, are the only buckets
+	// whose access logs S3 may deliver here (aws:SourceArn). Default nil:
+	// any bucket of this account.
+	LogSourceBucketArns pulumi.StringArrayInput
 	// KMSKeyARN encrypts objects (SSE-KMS with a bucket key). Default nil: a
 	// key with rotation on is created. Ignored with ReceivesAccessLogs.
 	KMSKeyARN pulumi.StringInput
@@ -46,6 +54,9 @@ func (a SecureBucketArgs) withDefaults(name string) (SecureBucketArgs, error) {
 	if a.LogBucket == nil && !a.ReceivesAccessLogs {
 		problems = append(problems, "LogBucket: required: every bucket logs its access to the stack's log bucket (or set ReceivesAccessLogs for the log bucket itself)")
 	}
+	if a.LogSourceBucketArns != nil && !a.ReceivesAccessLogs {
+		problems = append(problems, "LogSourceBucketArns: only a bucket with ReceivesAccessLogs receives logs")
+	}
 	if a.ForceDestroy && a.Protect {
 		problems = append(problems, "ForceDestroy true with Protect true: a protected bucket cannot be force-destroyed; choose one")
 	}
@@ -64,6 +75,12 @@ type SecureBucket struct {
 	BucketArn  pulumi.StringOutput `pulumi:"bucketArn"`
 	// KMSKeyArn is the key of SSE-KMS; empty for an access-log bucket (SSE-S3).
 	KMSKeyArn pulumi.StringOutput `pulumi:"kmsKeyArn"`
+	// AccessLogTarget, of an access-log bucket, is its name as known once
+	// the policy that lets S3 deliver logs is in place: a logging
+	// configuration that names the bucket through it is created after the
+	// policy, so S3's test write on PutBucketLogging finds the permission.
+	// Empty for other buckets.
+	AccessLogTarget pulumi.StringOutput `pulumi:"accessLogTarget"`
 }
 
 // NewSecureBucket creates the bucket and everything that secures it, in the
@@ -103,6 +120,7 @@ func NewSecureBucket(ctx *pulumi.Context, name string, args *SecureBucketArgs, o
 	}
 
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
+		Bucket:       a.BucketName,
 		ForceDestroy: pulumi.Bool(a.ForceDestroy),
 		Tags:         tags,
 	}, parent, pulumi.Protect(a.Protect))
@@ -155,14 +173,19 @@ func NewSecureBucket(ctx *pulumi.Context, name string, args *SecureBucketArgs, o
 	}
 
 	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, parent).AccountId()
-	policy := pulumi.All(bucket.Arn, account).ApplyT(func(v []any) (string, error) {
-		return bucketPolicy(v[0].(string), v[1].(string), a.ReceivesAccessLogs)
+	var sources pulumi.StringArrayInput = pulumi.StringArray{}
+	if a.LogSourceBucketArns != nil {
+		sources = a.LogSourceBucketArns
+	}
+	policyDoc := pulumi.All(bucket.Arn, account, sources).ApplyT(func(v []any) (string, error) {
+		return bucketPolicy(v[0].(string), v[1].(string), a.ReceivesAccessLogs, v[2].([]string))
 	}).(pulumi.StringOutput)
 	// A policy is refused while the public-access block is being set up.
-	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
+	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
-		Policy: policy,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{publicAccess, ownership})); err != nil {
+		Policy: policyDoc,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{publicAccess, ownership}))
+	if err != nil {
 		return nil, err
 	}
 
@@ -185,16 +208,25 @@ func NewSecureBucket(ctx *pulumi.Context, name string, args *SecureBucketArgs, o
 	c.BucketName = bucket.Bucket
 	c.BucketArn = bucket.Arn
 	c.KMSKeyArn = keyArn.ToStringOutput()
+	c.AccessLogTarget = pulumi.String("").ToStringOutput()
+	if a.ReceivesAccessLogs {
+		// The policy's own output: whoever reads it depends on the policy.
+		c.AccessLogTarget = policy.Bucket
+	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"bucketName": c.BucketName,
-		"bucketArn":  c.BucketArn,
-		"kmsKeyArn":  c.KMSKeyArn,
+		"bucketName":      c.BucketName,
+		"bucketArn":       c.BucketArn,
+		"kmsKeyArn":       c.KMSKeyArn,
+		"accessLogTarget": c.AccessLogTarget,
 	})
 }
 
 // bucketPolicy denies every request that does not use TLS and, for the log
-// bucket, lets the S3 logging service of this account deliver logs.
-func bucketPolicy(bucketArn, account string, receivesAccessLogs bool) (string, error) {
+// bucket, lets the S3 logging service deliver logs of this account's buckets
+// (of sources only, when given), as the S3 User Guide's "Enabling Amazon S3
+// server access logging" grants it: s3:PutObject for logging.s3.amazonaws.com
+// with aws:SourceAccount and aws:SourceArn conditions.
+func bucketPolicy(bucketArn, account string, receivesAccessLogs bool, sources []string) (string, error) {
 	statements := []policyStatement{{
 		Sid:       "DenyInsecureTransport",
 		Effect:    "Deny",
@@ -204,13 +236,17 @@ func bucketPolicy(bucketArn, account string, receivesAccessLogs bool) (string, e
 		Condition: map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
 	}}
 	if receivesAccessLogs {
+		condition := map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}
+		if len(sources) > 0 {
+			condition["ArnLike"] = map[string][]string{"aws:SourceArn": sources}
+		}
 		statements = append(statements, policyStatement{
 			Sid:       "AllowServerAccessLogDelivery",
 			Effect:    "Allow",
 			Principal: map[string]string{"Service": "logging.s3.amazonaws.com"},
 			Action:    "s3:PutObject",
 			Resource:  bucketArn + "/*",
-			Condition: map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}},
+			Condition: condition,
 		})
 	}
 	return policyDocument(statements...)

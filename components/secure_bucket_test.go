@@ -141,6 +141,8 @@ func TestSecureBucketRefusesBadArgs(t *testing.T) {
 		"no log bucket":           {components.SecureBucketArgs{}, "SecureBucketArgs.LogBucket: required"},
 		"force destroy protected": {components.SecureBucketArgs{ReceivesAccessLogs: true, ForceDestroy: true, Protect: true}, "SecureBucketArgs.ForceDestroy true with Protect true"},
 		"key window":              {components.SecureBucketArgs{ReceivesAccessLogs: true, KMSKeyDeletionWindowDays: 60}, "SecureBucketArgs.KMSKeyDeletionWindowDays 60: must be 7 to 30"},
+		"log sources on a data bucket": {components.SecureBucketArgs{LogBucket: pulumi.String("logs"), LogSourceBucketArns: pulumi.StringArray{pulumi.String("arn:aws:s3:::x")}},
+			"SecureBucketArgs.LogSourceBucketArns: only a bucket with ReceivesAccessLogs receives logs"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := preview.Run(func(ctx *pulumi.Context) error {
@@ -150,4 +152,35 @@ func TestSecureBucketRefusesBadArgs(t *testing.T) {
 			require.ErrorContains(t, err, c.want)
 		})
 	}
+}
+
+// A named bucket keeps its name; a log bucket given its sources lets S3
+// deliver only their logs, and its AccessLogTarget carries the dependency
+// on its policy to whoever logs there.
+func TestSecureBucketLogTargetAndSources(t *testing.T) {
+	result := run(t, func(ctx *pulumi.Context) error {
+		logs, err := components.NewSecureBucket(ctx, "logs", &components.SecureBucketArgs{
+			ReceivesAccessLogs:  true,
+			BucketName:          pulumi.String("shop-logs-unit"),
+			LogSourceBucketArns: pulumi.StringArray{pulumi.String("arn:aws:s3:::shop-data-unit")},
+		})
+		if err != nil {
+			return err
+		}
+		_, err = components.NewSecureBucket(ctx, "data", &components.SecureBucketArgs{
+			LogBucket: logs.AccessLogTarget, BucketName: pulumi.String("shop-data-unit")})
+		return err
+	})
+	logKids := children(t, result, bucketType, "logs")
+	assert.Equal(t, "shop-logs-unit", logKids["aws:s3/bucketV2:BucketV2"].Inputs["bucket"])
+	statements := policyDoc(t, logKids["aws:s3/bucketPolicy:BucketPolicy"])["Statement"].([]any)
+	assert.Equal(t, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"},
+		"ArnLike":      map[string]any{"aws:SourceArn": []any{"arn:aws:s3:::shop-data-unit"}},
+	}, statements[1].(map[string]any)["Condition"])
+
+	logging := children(t, result, bucketType, "data")["aws:s3/bucketLoggingV2:BucketLoggingV2"]
+	assert.Equal(t, "shop-logs-unit", logging.Inputs["targetBucket"])
+	assert.Contains(t, logging.PropertyDependencies["targetBucket"], logKids["aws:s3/bucketPolicy:BucketPolicy"].URN,
+		"logging is configured after the policy that lets S3 write")
 }

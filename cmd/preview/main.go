@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -96,7 +97,7 @@ func previewStack(prog pulumi.RunFunc, dir, stack string, stderr io.Writer) (pre
 	}
 	// Parse first: it also catches misspelt keys, which the program, reading
 	// only the keys it knows, cannot see.
-	settings, err := stackconfig.Parse(stack, sc.Values)
+	settings, err := stackconfig.ParseWithSecrets(stack, sc.Values, func(key string) bool { return slices.Contains(sc.Encrypted, key) })
 	if err != nil {
 		var cfgErr *stackconfig.Error
 		if errors.As(err, &cfgErr) {
@@ -104,7 +105,9 @@ func previewStack(prog pulumi.RunFunc, dir, stack string, stderr io.Writer) (pre
 		}
 		return preview.Result{}, err
 	}
-	return preview.Run(prog, sc.Project, stack, settings.Region, sc.Values)
+	result, err := preview.Run(prog, sc.Project, stack, settings.Region, sc.Values, sc.Encrypted...)
+	result.Planned = program.Planned(settings)
+	return result, err
 }
 
 func writeMermaid(path string, result preview.Result) error {

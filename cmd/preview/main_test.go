@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/manga-assist/manga-assist-data/internal/preview"
 	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
 )
 
@@ -211,6 +212,11 @@ func TestPulumiYamlDeclaresEverySetting(t *testing.T) {
 	declared := map[string]bool{}
 	for _, s := range stackconfig.Declared {
 		declared[s.Key] = true
+		if s.Secret {
+			// Optional secrets cannot be declared: see Pulumi.yaml.
+			assert.NotContains(t, project.Config, s.Key, "secret setting %s must not be declared in Pulumi.yaml", s.Key)
+			continue
+		}
 		c, ok := project.Config[s.Key]
 		if !assert.True(t, ok, "Pulumi.yaml does not declare %s", s.Key) {
 			continue
@@ -225,8 +231,37 @@ func TestPulumiYamlDeclaresEverySetting(t *testing.T) {
 		require.NoError(t, err)
 		assert.JSONEq(t, string(want), string(got), "default of %s", s.Key)
 	}
-	for key := range project.Config {
+	for key, c := range project.Config {
 		assert.True(t, declared[key], "Pulumi.yaml declares %s, which the program does not read", key)
+		assert.False(t, c.Secret && c.Default != nil, "%s is secret with a default, which the Pulumi CLI refuses", key)
+	}
+}
+
+// The preview refuses what the Pulumi CLI refuses before the program runs.
+func TestPreviewRefusesWhatTheCLIRefuses(t *testing.T) {
+	cases := map[string]struct{ project, stack, want string }{
+		"secret with a plain default": {
+			"  token:\n    type: string\n    secret: true\n    default: \"\"\n", "",
+			"token is secret and has a plain default"},
+		"secret in plain text": {
+			"  token:\n    type: string\n    secret: true\n", "  manga-assist-data:token: hunter2\n",
+			"configuration key 'token' must be encrypted"},
+		"required and missing": {
+			"  owner:\n    type: string\n", "",
+			"missing configuration value(s) owner"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			project := "name: manga-assist-data\nruntime: go\nconfig:\n" + c.project
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(project), 0o644))
+			stack := "config:\n  aws:region: us-east-1\n" + c.stack
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.dev.yaml"), []byte(stack), 0o644))
+			_, err := preview.LoadStackConfig(dir, "dev")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
 	}
 }
 
@@ -264,7 +299,10 @@ func bucketResources(resources []jsonResource) map[string]map[string]jsonResourc
 	out := map[string]map[string]jsonResource{}
 	for _, r := range resources {
 		if r.Type == "aws:s3/bucketV2:BucketV2" {
-			for _, other := range resources {
+			if b, ok := r.Inputs["bucket"].(string); ok {
+				physical[b] = r.Name // named by the program
+			}
+			for _, other := range resources { // auto-named
 				if b, ok := other.Inputs["bucket"].(string); ok && strings.HasPrefix(b, r.Name+"-") && len(b) == len(r.Name)+8 {
 					physical[b] = r.Name
 				}

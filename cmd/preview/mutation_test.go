@@ -114,7 +114,7 @@ func TestAlarmEmailStaysSecret(t *testing.T) {
 		"manga-assist-data:alarmEmail":    "oncall@example.com",
 		"manga-assist-data:tableName":     "sessions-secret-test",
 		"manga-assist-data:alarmsEnabled": "true",
-	})
+	}, "manga-assist-data:alarmEmail")
 	require.NoError(t, err)
 	subs := result.Find("aws:sns/topicSubscription:TopicSubscription")
 	require.Len(t, subs, 1)
@@ -122,4 +122,17 @@ func TestAlarmEmailStaysSecret(t *testing.T) {
 	doc, err := json.Marshal(result)
 	require.NoError(t, err)
 	assert.NotContains(t, string(doc), "oncall@example.com", "the address appears nowhere in the preview")
+}
+
+// A secret setting given in plain text is refused, as the Pulumi CLI refuses
+// one that Pulumi.yaml declares secret, and the value is not printed.
+func TestPlainTextAlarmEmailIsRefused(t *testing.T) {
+	_, err := preview.Run(program.Run, "manga-assist-data", "prod", "us-east-1", map[string]string{
+		"aws:region":                   "us-east-1",
+		"manga-assist-data:alarmEmail": "oncall@example.com",
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "manga-assist-data:alarmEmail")
+	assert.Contains(t, err.Error(), "pulumi config set --secret alarmEmail")
+	assert.NotContains(t, err.Error(), "oncall@example.com")
 }

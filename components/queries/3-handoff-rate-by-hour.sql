@@ -1,10 +1,26 @@
--- Handoffs to a human agent by hour of day (UTC event time) for one month.
+-- Handoffs to a human agent (new handoff items) in the last 30 UTC days, today included, by UTC hour of day: how many, and their share of all handoffs in the window, each stream event counted once.
+--
+-- A handoff is the INSERT of a handoff item; its MODIFYs and its REMOVE (TTL) are not new
+-- handoffs. Each event_id is kept once: delivery is at least once. The hour is the event's own
+-- (the hour partition comes from the event time, not from when Firehose received it).
+--
+-- Window and partitions: as in 1-daily-active-sessions.sql; see "Use partition projection with
+-- Amazon Athena", https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html.
+WITH events AS (
+    SELECT
+        hour,
+        ROW_NUMBER() OVER (PARTITION BY event_id) AS copy_number
+    FROM manga_assist_events
+    WHERE year BETWEEN date_format(current_date - INTERVAL '29' DAY, '%Y') AND date_format(current_date, '%Y')
+      AND concat(year, '-', month, '-', day) >= date_format(current_date - INTERVAL '29' DAY, '%Y-%m-%d')
+      AND item_type = 'handoff'
+      AND event_type = 'INSERT'
+)
 SELECT
     hour,
     COUNT(*) AS handoff_count,
-    COUNT(*) * 100.0 / SUM(COUNT(*)) OVER () AS pct_of_total
-FROM manga_assist_events
-WHERE item_type = 'handoff'
-  AND year = '2026' AND month = '03'
+    ROUND(COUNT(*) * 100.0 / SUM(COUNT(*)) OVER (), 1) AS pct_of_total
+FROM events
+WHERE copy_number = 1
 GROUP BY hour
 ORDER BY hour

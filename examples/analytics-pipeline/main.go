@@ -30,7 +30,7 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 	bucket := func(name string, tiers []components.Tier) (*components.SecureBucket, error) {
-		b, err := components.NewSecureBucket(ctx, name, &components.SecureBucketArgs{LogBucket: logs.BucketName, Tags: tags})
+		b, err := components.NewSecureBucket(ctx, name, &components.SecureBucketArgs{LogBucket: logs.AccessLogTarget, Tags: tags})
 		if err != nil {
 			return nil, err
 		}

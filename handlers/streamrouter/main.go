@@ -2,7 +2,8 @@
 // the sessions table in, analytics events to Kinesis out. The logic lives in
 // internal/streamrouter; this only wires configuration from the environment.
 //
-//	KINESIS_STREAM_NAME  the events stream (required)
+//	KINESIS_STREAM_NAME       the events stream (required)
+//	AWS_LAMBDA_FUNCTION_NAME  set by Lambda: the metrics' FunctionName dimension
 //	AWS_REGION, credentials and AWS_ENDPOINT_URL are read by the SDK's
 //	default chain, as Lambda sets them.
 package main
@@ -34,20 +35,30 @@ func main() {
 }
 
 func newRouter(ctx context.Context, logger *slog.Logger) (*streamrouter.Router, error) {
+	cfg, err := routerConfig(ctx, logger)
+	if err != nil {
+		return nil, err
+	}
+	return streamrouter.New(cfg)
+}
+
+// routerConfig reads the router's configuration from what Lambda sets.
+func routerConfig(ctx context.Context, logger *slog.Logger) (streamrouter.Config, error) {
 	stream := os.Getenv("KINESIS_STREAM_NAME")
 	if stream == "" {
-		return nil, errors.New("KINESIS_STREAM_NAME is not set: it must name the Kinesis stream to write events to")
+		return streamrouter.Config{}, errors.New("KINESIS_STREAM_NAME is not set: it must name the Kinesis stream to write events to")
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return streamrouter.Config{}, fmt.Errorf("AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("AWS_REGION is not set: the SDK cannot tell which region the stream is in")
+		return streamrouter.Config{}, errors.New("AWS_REGION is not set: the SDK cannot tell which region the stream is in")
 	}
-	return streamrouter.New(streamrouter.Config{
-		StreamName: stream,
-		Client:     kinesis.NewFromConfig(cfg),
-		Logger:     logger,
-	})
+	return streamrouter.Config{
+		StreamName:   stream,
+		Client:       kinesis.NewFromConfig(cfg),
+		Logger:       logger,
+		FunctionName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), // set by Lambda; the alarms' dimension
+	}, nil
 }

@@ -46,3 +46,13 @@ func TestNewRouter(t *testing.T) {
 	_, err = newRouter(t.Context(), logger)
 	assert.ErrorContains(t, err, "AWS_REGION is not set")
 }
+
+// The router's metrics carry the function's name, which the component's
+// undelivered-events alarm names as its dimension.
+func TestMetricsNameTheFunction(t *testing.T) {
+	lambdaEnv(t)
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "manga-assist-stream-router-prod")
+	cfg, err := routerConfig(t.Context(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	assert.Equal(t, "manga-assist-stream-router-prod", cfg.FunctionName)
+}

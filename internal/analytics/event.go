@@ -6,6 +6,12 @@
 // Columns keep the names and types of the reference design's Athena table;
 // summary_number, sequence_number and event_time_ms are added at the end.
 //
+// One column is renamed: the JSON key "timestamp" fills the column "ts",
+// because timestamp is a Hive keyword. The Firehose API reference
+// (OpenXJsonSerDe, ColumnToJsonKeyMappings) advises exactly this mapping,
+// {"ts": "timestamp"}; ColumnToJSONKeyMappings returns it for the SerDe. The
+// JSON on Kinesis keeps "timestamp" for its other readers.
+//
 // Attributes an item does not have are absent from the JSON (pointer fields
 // with omitempty), never zero: Firehose's OpenX JSON SerDe reads a missing key
 // as NULL, so "no token count" and "0 tokens" stay different in Athena.
@@ -18,8 +24,10 @@ import (
 
 // Event is one change of one item of the sessions table.
 //
-// Each field has a json tag (the column name), a glue tag (its Glue/Hive type:
-// string, double or bigint) and a comment tag (the column comment).
+// Each field has a json tag (its JSON key, and the column name unless a
+// column tag gives another), a glue tag (its Glue/Hive type: string, double
+// or bigint) and a comment tag (the column comment). A column tag is for a
+// JSON key that cannot be a column name, such as a Hive keyword.
 type Event struct {
 	EventID   string `json:"event_id" glue:"string" comment:"stream record eventID; de-duplication key"`
 	EventType string `json:"event_type" glue:"string" comment:"INSERT, MODIFY or REMOVE"`
@@ -38,7 +46,7 @@ type Event struct {
 	ResponseID *string  `json:"response_id,omitempty" glue:"string" comment:"turn: model response id"`
 
 	SizeBytes int64 `json:"size_bytes" glue:"bigint" comment:"stream record size in bytes"`
-	Timestamp int64 `json:"timestamp" glue:"bigint" comment:"event time, epoch seconds (ApproximateCreationDateTime)"`
+	Timestamp int64 `json:"timestamp" column:"ts" glue:"bigint" comment:"event time, epoch seconds (ApproximateCreationDateTime); JSON key timestamp"`
 
 	SummaryNumber  *string `json:"summary_number,omitempty" glue:"string" comment:"summary: SK after SUMMARY#"`
 	SequenceNumber string  `json:"sequence_number" glue:"string" comment:"stream record SequenceNumber; replay position and order"`

@@ -20,8 +20,12 @@ func WriteTree(w io.Writer, r Result) error {
 		verdicts[v.URN] = append(verdicts[v.URN], v)
 	}
 	p := &printer{w: w}
-	p.printf("Stack %s of %s (aws:region %s): %d resources, %d policy violations (%d mandatory)\n\n",
-		r.Stack, r.Project, r.Region, len(r.Resources), len(r.Violations), len(r.Mandatory()))
+	planned := ""
+	if len(r.Planned) > 0 {
+		planned = "; planned, not created: " + strings.Join(r.Planned, "; ")
+	}
+	p.printf("Stack %s of %s (aws:region %s): %d resources, %d policy violations (%d mandatory)%s\n\n",
+		r.Stack, r.Project, r.Region, len(r.Resources), len(r.Violations), len(r.Mandatory()), planned)
 	p.printf("pulumi:pulumi:Stack  %s-%s\n", r.Project, r.Stack)
 	var walk func(parent, indent string)
 	walk = func(parent, indent string) {

@@ -57,6 +57,8 @@ type Result struct {
 	Region     string      `json:"-"`
 	Resources  []Resource  `json:"resources"`
 	Violations []Violation `json:"violations"`
+	// Planned is what the settings ask for that the program does not create yet.
+	Planned []string `json:"planned"`
 }
 
 // StackURN is the URN of the stack's root resource, the parent of every

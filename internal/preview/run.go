@@ -12,15 +12,17 @@ import (
 
 // Run runs program for stack under mocks, with config values keyed by full
 // key as the Pulumi engine would pass them, and returns what it registered.
-// region places the mocked ARNs.
-func Run(program pulumi.RunFunc, project, stack, region string, config map[string]string) (Result, error) {
+// region places the mocked ARNs; secretKeys are the keys whose values the
+// stack holds encrypted.
+func Run(program pulumi.RunFunc, project, stack, region string, config map[string]string, secretKeys ...string) (Result, error) {
 	mocks := NewMocks(region)
 	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
-		Project: project,
-		Stack:   stack,
-		Config:  config,
-		DryRun:  true,
-		Mocks:   mocks,
+		Project:          project,
+		Stack:            stack,
+		Config:           config,
+		ConfigSecretKeys: secretKeys,
+		DryRun:           true,
+		Mocks:            mocks,
 	})
 	if err != nil {
 		return Result{}, err

@@ -2,8 +2,10 @@ package preview
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +48,9 @@ func LoadStackConfig(dir, stack string) (StackConfig, error) {
 		return StackConfig{}, err
 	}
 
+	if err := cliConfigRules(project, ps, stack); err != nil {
+		return StackConfig{}, err
+	}
 	sc := StackConfig{Project: string(project.Name), Stack: stack, Values: map[string]string{}}
 	for key, value := range ps.Config {
 		if value.Secure() {
@@ -82,6 +87,48 @@ func LoadStackConfig(dir, stack string) (StackConfig, error) {
 		sc.Values[key] = v
 	}
 	return sc, nil
+}
+
+// cliConfigRules refuses what the Pulumi CLI refuses before it runs the
+// program (its config merge in sdk/go/common/workspace, 3.202 and later): a
+// secret setting with a plain default in Pulumi.yaml, a secret setting with a
+// plain value in the stack file, and a declared setting of the project with
+// neither a default nor a value. Without this, the offline preview would pass
+// a stack that `pulumi up` stops at once.
+func cliConfigRules(project *workspace.Project, ps *workspace.ProjectStack, stack string) error {
+	var problems []string
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(project.Config)) {
+		declared := project.Config[name]
+		key, err := configKey(string(project.Name), name)
+		if err != nil {
+			return fmt.Errorf("Pulumi.yaml: %s: %w", name, err)
+		}
+		value, set := ps.Config[key]
+		switch {
+		case declared.Secret && declared.Default != nil:
+			problems = append(problems, fmt.Sprintf("Pulumi.yaml: %s is secret and has a plain default; the CLI refuses it (\"must be encrypted as it's secret\"): declare secret settings without a default", name))
+		case declared.Secret && set && !value.Secure():
+			problems = append(problems, fmt.Sprintf("Stack '%s' with configuration key '%s' must be encrypted as it's secret: `pulumi config set --secret %s …`", stack, name, name))
+		case !set && declared.Default == nil && declared.Value == nil && key.Namespace() == string(project.Name):
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("Stack '%s' is missing configuration value(s) %s", stack, strings.Join(missing, ", ")))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+// configKey is the full key of a Pulumi.yaml setting name.
+func configKey(project, name string) (config.Key, error) {
+	if strings.Contains(name, ":") {
+		return config.ParseKey(name)
+	}
+	return config.MustMakeKey(project, name), nil
 }
 
 // configString renders a value the way the Pulumi engine passes config to a

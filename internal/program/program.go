@@ -19,6 +19,11 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 	tags := map[string]string{"project": stackconfig.Project, "environment": cfg.Stack}
+	for _, p := range Planned(cfg) {
+		if err := ctx.Log.Warn("planned, not created yet: "+p, nil); err != nil {
+			return err
+		}
+	}
 
 	// Sessions live in DynamoDB; every change leaves through its stream.
 	var keyArn pulumi.StringInput

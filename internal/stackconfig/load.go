@@ -42,7 +42,7 @@ func Load(ctx *pulumi.Context) (Settings, error) {
 			values[key] = v
 		}
 	}
-	return Parse(ctx.Stack(), values)
+	return ParseWithSecrets(ctx.Stack(), values, ctx.IsConfigSecret)
 }
 
 // Keys returns the full keys of every declared setting.
@@ -59,6 +59,16 @@ func Keys() []string {
 // them: defaults fill what is missing, keys of other namespaces are ignored,
 // and every problem is reported in one *Error.
 func Parse(stack string, values map[string]string) (Settings, error) {
+	return ParseWithSecrets(stack, values, nil)
+}
+
+// ParseWithSecrets is Parse that also refuses a secret setting whose value
+// is not encrypted in the stack's configuration: isSecret tells, by full key,
+// whether a value came encrypted (nil: not known, not checked). Secret
+// settings are optional, so Pulumi.yaml cannot declare them (a declared
+// setting without a default is required, and the CLI refuses a plain
+// default for a secret one): this check takes the place of the CLI's.
+func ParseWithSecrets(stack string, values map[string]string, isSecret func(key string) bool) (Settings, error) {
 	s := Defaults()
 	s.Stack = stack
 	var bad []FieldError
@@ -81,6 +91,11 @@ func Parse(stack string, values map[string]string) (Settings, error) {
 		if !ok {
 			continue
 		}
+		if d.Secret && isSecret != nil && !isSecret(FullKey(d.Key)) {
+			report(FullKey(d.Key), raw, "is a secret: set it with `pulumi config set --secret "+d.Key+" …` so that it is stored encrypted", true)
+			typeErrors[d.Key] = true
+			continue
+		}
 		if err := d.set(&s, raw); err != nil {
 			report(FullKey(d.Key), raw, err.Error(), d.Secret)
 			typeErrors[d.Key] = true
@@ -96,6 +111,11 @@ func Parse(stack string, values map[string]string) (Settings, error) {
 	}
 	if len(bad) > 0 {
 		slices.SortStableFunc(bad, func(a, b FieldError) int { return strings.Compare(a.Key, b.Key) })
+	}
+	if problem := StackNameProblem(stack); problem != "" {
+		bad = append([]FieldError{{Key: "stack", Value: stack, Problem: problem}}, bad...)
+	}
+	if len(bad) > 0 {
 		return Settings{}, &Error{Stack: stack, Fields: bad}
 	}
 	return s, nil

@@ -57,9 +57,13 @@ type Settings struct {
 // Setting declares one project setting: its key, its Pulumi.yaml type, its
 // default, and where its value goes in Settings.
 type Setting struct {
-	Key         string
-	Type        string // Pulumi.yaml type: string, boolean, integer or array (of strings)
-	Default     any    // string, bool, int or []string, matching Type
+	Key     string
+	Type    string // Pulumi.yaml type: string, boolean, integer or array (of strings)
+	Default any    // string, bool, int or []string, matching Type
+	// Secret settings are optional and stored encrypted. Pulumi.yaml does
+	// not declare them: the CLI (3.202 and later) refuses a secret setting
+	// with a plain default, and one without a default is required of every
+	// stack. Parse refuses one that is not encrypted instead.
 	Secret      bool
 	Description string
 	field       func(*Settings) any // pointer to the Settings field
@@ -107,7 +111,7 @@ var Declared = []Setting{
 		Description: "Days an overwritten or deleted object's previous version is kept in every bucket.",
 		field:       func(s *Settings) any { return &s.NoncurrentVersionDays }},
 	{Key: "forceDestroyBuckets", Type: "boolean", Default: false,
-		Description: "Let `pulumi destroy` delete buckets that still hold objects. Only dev stacks may turn it on.",
+		Description: "Let `pulumi destroy` delete buckets that still hold objects, and the Athena workgroup with its query history. Only dev stacks may turn it on.",
 		field:       func(s *Settings) any { return &s.ForceDestroyBuckets }},
 	{Key: "logRetentionDays", Type: "integer", Default: 30,
 		Description: "Retention of the Lambda log groups, in days (a value CloudWatch Logs accepts).",

@@ -19,7 +19,32 @@ type problem struct {
 
 var (
 	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:kms:([a-z0-9-]+):(\d{12}):key/((?:mrk-)?[A-Za-z0-9-]+)$`)
+	stackNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 )
+
+// The stack name is part of physical names. The longest is a bucket's,
+// "manga-assist-failed-records-<stack>-<12-digit account id>" (or
+// "manga-assist-query-results-…"), and S3 allows 63 characters in a bucket
+// name and only lower-case letters, digits, dots and hyphens (S3 User Guide,
+// "General purpose bucket naming rules"), which Lambda and Firehose names
+// accept too.
+const (
+	MaxBucketNameLength = 63
+	longestBucketPrefix = "manga-assist-failed-records-"
+	MaxStackNameLength  = MaxBucketNameLength - len(longestBucketPrefix) - len("-123456789012")
+)
+
+// StackNameProblem says what is wrong with a stack name for this program, or "".
+func StackNameProblem(stack string) string {
+	switch {
+	case len(stack) > MaxStackNameLength:
+		return fmt.Sprintf("is %d characters; at most %d fit, because bucket names (%s<stack>-<account id>) may have at most %d",
+			len(stack), MaxStackNameLength, longestBucketPrefix, MaxBucketNameLength)
+	case !stackNamePattern.MatchString(stack):
+		return "bucket, function and stream names carry the stack name, so it may hold only lower-case letters, digits and hyphens, and must begin and end with a letter or digit"
+	}
+	return ""
+}
 
 // logRetentionValues are the retention periods CloudWatch Logs accepts.
 var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}

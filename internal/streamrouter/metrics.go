@@ -9,9 +9,12 @@ import (
 // Namespace is the CloudWatch namespace of the router's metrics.
 const Namespace = "MangaAssist/StreamRouter"
 
-// serviceDimension is the one dimension of every metric, so that alarms can
-// name the metrics without knowing function names.
-const serviceDimension, serviceName = "Service", "stream-router"
+// FunctionDimension is the one dimension of every metric: the router's
+// function name, so that each stack's alarms watch their own router.
+const FunctionDimension = "FunctionName"
+
+// DefaultFunctionName is the dimension's value outside Lambda.
+const DefaultFunctionName = "stream-router"
 
 // Metrics are the counts of one invocation. They are written as one
 // CloudWatch Embedded Metric Format line: CloudWatch Logs extracts the
@@ -60,8 +63,9 @@ var skipMetricNames = map[SkipReason]string{
 	SkipMalformedRecord: "SkippedMalformedRecord",
 }
 
-// WriteEMF writes m as one EMF JSON line stamped at ts.
-func (m *Metrics) WriteEMF(w io.Writer, ts time.Time) error {
+// WriteEMF writes m as one EMF JSON line stamped at ts, with the dimension
+// FunctionName=function.
+func (m *Metrics) WriteEMF(w io.Writer, ts time.Time, function string) error {
 	values := []metricValue{
 		{"RecordsIn", "Count", float64(m.RecordsIn)},
 		{"EventsOut", "Count", float64(m.EventsOut)},
@@ -79,8 +83,8 @@ func (m *Metrics) WriteEMF(w io.Writer, ts time.Time) error {
 		values = append(values, metricValue{skipMetricNames[r], "Count", float64(m.Skipped[r])})
 	}
 
-	line := map[string]any{serviceDimension: serviceName}
-	directive := emfDirective{Namespace: Namespace, Dimensions: [][]string{{serviceDimension}}}
+	line := map[string]any{FunctionDimension: function}
+	directive := emfDirective{Namespace: Namespace, Dimensions: [][]string{{FunctionDimension}}}
 	for _, v := range values {
 		directive.Metrics = append(directive.Metrics, emfMetric{Name: v.name, Unit: v.unit})
 		line[v.name] = v.value

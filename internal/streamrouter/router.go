@@ -58,8 +58,11 @@ type Config struct {
 
 	Logger  *slog.Logger // default: JSON on stderr
 	Metrics io.Writer    // EMF lines; default stdout
-	Limits  Limits       // default KinesisLimits
-	Backoff Backoff      // default DefaultBackoff
+	// FunctionName is the value of the metrics' FunctionName dimension:
+	// the Lambda function's name. Default DefaultFunctionName.
+	FunctionName string
+	Limits       Limits  // default KinesisLimits
+	Backoff      Backoff // default DefaultBackoff
 
 	// SafetyMargin is taken off the context's deadline; it is capped at a
 	// quarter of the time left when the invocation starts, so that a short
@@ -91,6 +94,9 @@ func New(cfg Config) (*Router, error) {
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = os.Stdout
+	}
+	if cfg.FunctionName == "" {
+		cfg.FunctionName = DefaultFunctionName
 	}
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = KinesisLimits
@@ -142,7 +148,7 @@ func (r *Router) Handle(ctx context.Context, batch events.DynamoDBEvent) (events
 			"first_event_id", rec.EventID, "first_session_id", first.session, "first_state", first.state())
 	}
 	m.BatchLatency = r.cfg.Now().Sub(start)
-	if err := m.WriteEMF(r.cfg.Metrics, r.cfg.Now()); err != nil {
+	if err := m.WriteEMF(r.cfg.Metrics, r.cfg.Now(), r.cfg.FunctionName); err != nil {
 		r.log.Error("metrics line not written", "error", err)
 	}
 	r.log.Info("batch routed", "records_in", m.RecordsIn, "events_out", m.EventsOut, "skipped", m.skippedTotal(),

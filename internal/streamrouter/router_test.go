@@ -305,14 +305,14 @@ func TestMetricsLineIsEMF(t *testing.T) {
 				Metrics    []struct{ Name, Unit string }
 			}
 		} `json:"_aws"`
-		Service string
+		FunctionName string
 	}
 	require.NoError(t, json.Unmarshal([]byte(line), &doc))
 	require.Len(t, doc.AWS.CloudWatchMetrics, 1)
 	directive := doc.AWS.CloudWatchMetrics[0]
 	assert.Equal(t, Namespace, directive.Namespace)
-	assert.Equal(t, [][]string{{"Service"}}, directive.Dimensions)
-	assert.Equal(t, "stream-router", doc.Service)
+	assert.Equal(t, [][]string{{"FunctionName"}}, directive.Dimensions)
+	assert.Equal(t, "stream-router", doc.FunctionName, "the default outside Lambda")
 	assert.Positive(t, doc.AWS.Timestamp)
 	values := emfValues(t, line)
 	var names []string
