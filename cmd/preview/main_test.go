@@ -68,9 +68,12 @@ func TestStacksDifferAsConfigured(t *testing.T) {
 }
 
 func TestPreviewIsDeterministic(t *testing.T) {
-	_, first, _ := runPreview(t, "-stack", "prod", "-json")
+	code, first, errOut := runPreview(t, "-stack", "prod", "-json")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, first, `"resources"`, "a preview, not an empty document")
 	for range 3 {
-		_, again, _ := runPreview(t, "-stack", "prod", "-json")
+		code, again, errOut := runPreview(t, "-stack", "prod", "-json")
+		require.Equal(t, 0, code, errOut)
 		require.Equal(t, first, again)
 	}
 }

@@ -251,3 +251,29 @@ func BenchmarkBuildCached(b *testing.B) {
 		b.Fatal("cache hit ran go build")
 	}
 }
+
+// Two checkouts at different paths build the same bytes, so every machine
+// computes the same SourceCodeHash (it rests on -trimpath: without it the
+// checkout's path is compiled into the binary).
+func TestBuildIsReproducibleAcrossCheckouts(t *testing.T) {
+	checkout := func(dir string) string {
+		for _, f := range []string{"go.mod", "go.sum", "internal/lambdabuild/internal/echo/main.go"} {
+			src, err := os.ReadFile(filepath.Join("..", "..", f))
+			require.NoError(t, err)
+			dst := filepath.Join(dir, f)
+			require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+			require.NoError(t, os.WriteFile(dst, src, 0o644))
+		}
+		return dir
+	}
+	base := t.TempDir()
+	var zips [][]byte
+	for _, dir := range []string{filepath.Join(base, "a"), filepath.Join(base, "another", "much-longer", "checkout")} {
+		a, err := BuildPackage(context.Background(), "./internal/lambdabuild/internal/echo", Options{ModuleDir: checkout(dir), CacheDir: t.TempDir()})
+		require.NoError(t, err)
+		z, err := os.ReadFile(a.ZipPath)
+		require.NoError(t, err)
+		zips = append(zips, z)
+	}
+	require.True(t, bytes.Equal(zips[0], zips[1]), "builds from two checkouts differ")
+}

@@ -4,8 +4,8 @@
 // storage duration, expiry before the last transition, overlapping prefixes.
 //
 // It knows nothing of Pulumi or the AWS SDK: the DataLifecycle component turns
-// its Rules into a BucketLifecycleConfigurationV2, and tests turn them into an
-// S3 PutBucketLifecycleConfiguration request.
+// its Rules into a BucketLifecycleConfigurationV2, whose rules a components
+// test sends through the S3 API of the emulator and reads back.
 package lifecycle
 
 import "strings"

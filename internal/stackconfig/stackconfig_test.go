@@ -2,6 +2,7 @@ package stackconfig
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -101,7 +102,8 @@ func TestEachRuleRefusesABadValue(t *testing.T) {
 			assert.Equal(t, c.key, f.Key)
 			assert.Contains(t, f.Problem, c.wantInProblem)
 			assert.Contains(t, err.Error(), c.key, "the message names the field")
-			if c.key != FullKey("alarmEmail") {
+			if c.key != FullKey("alarmEmail") && c.value != "" {
+				require.NotEmpty(t, f.Value, "the message shows the value")
 				assert.Contains(t, c.value, f.Value, "the message shows the value (or the bad element of a list)")
 			}
 		})
@@ -180,4 +182,34 @@ func TestForceDestroyOnlyInDev(t *testing.T) {
 	values[FullKey("deletionProtection")] = "true"
 	_, err = Parse("dev", values)
 	require.ErrorContains(t, err, "contradicts deletionProtection true")
+}
+
+// Every declared setting refuses values out of its range: its Invalid
+// examples and, for integers, Min-1 and Max+1 (Min and Max themselves pass).
+// Deleting any rule makes this fail.
+func TestEverySettingRefusesAnOutOfRangeValue(t *testing.T) {
+	for _, d := range Declared {
+		t.Run(d.Key, func(t *testing.T) {
+			bad := append([]string(nil), d.Invalid...)
+			if d.Type == "integer" && d.Max > 0 {
+				bad = append(bad, strconv.Itoa(d.Min-1), strconv.Itoa(d.Max+1))
+				for _, good := range []int{d.Min, d.Max} {
+					values := valid()
+					values[FullKey(d.Key)] = strconv.Itoa(good)
+					_, err := Parse("dev", values)
+					assert.NoError(t, err, "%s = %d is in range", d.Key, good)
+				}
+			}
+			require.NotEmpty(t, bad, "%s declares no value it refuses: its rule could be deleted unnoticed", d.Key)
+			for _, v := range bad {
+				values := valid()
+				values[FullKey(d.Key)] = v
+				_, err := Parse("dev", values)
+				var cfgErr *Error
+				require.ErrorAs(t, err, &cfgErr, "%s = %q must be refused", d.Key, v)
+				require.Len(t, cfgErr.Fields, 1, "%v", err)
+				assert.Equal(t, FullKey(d.Key), cfgErr.Fields[0].Key)
+			}
+		})
+	}
 }

@@ -71,7 +71,6 @@ func (s Settings) check() []problem {
 	if !sessions.ValidTableName(s.TableName) {
 		bad(FullKey("tableName"), s.TableName, sessions.TableNameRule)
 	}
-	inRange("pitrRecoveryDays", s.PITRRecoveryDays, 1, 35, "days")
 
 	switch {
 	case len(s.TTLAttribute) > 255:
@@ -91,7 +90,6 @@ func (s Settings) check() []problem {
 			bad(FullKey("kmsKeyArn"), s.KMSKeyARN, "replicaRegions is set, so the key must be a multi-Region key (mrk-…) or kmsKeyArn empty")
 		}
 	}
-	inRange("kmsKeyDeletionWindowDays", s.KMSKeyDeletionWindowDays, 7, 30, "days")
 
 	seen := map[string]bool{}
 	for _, r := range s.ReplicaRegions {
@@ -106,24 +104,16 @@ func (s Settings) check() []problem {
 		seen[r] = true
 	}
 
-	inRange("analyticsRetentionDays", s.AnalyticsRetentionDays, 1, 36500, "days")
-	inRange("errorsRetentionDays", s.ErrorsRetentionDays, 1, 36500, "days")
-	inRange("backupRetentionDays", s.BackupRetentionDays, 1, 36500, "days")
-	inRange("queryResultsRetentionDays", s.QueryResultsRetentionDays, 1, 36500, "days")
-	inRange("accessLogRetentionDays", s.AccessLogRetentionDays, 1, 36500, "days")
-	inRange("noncurrentVersionDays", s.NoncurrentVersionDays, 1, 36500, "days")
 	if s.KinesisStreamMode != "ON_DEMAND" && s.KinesisStreamMode != "PROVISIONED" {
 		bad(FullKey("kinesisStreamMode"), s.KinesisStreamMode, "must be ON_DEMAND or PROVISIONED")
 	}
-	inRange("kinesisShardCount", s.KinesisShardCount, 1, 10000, "shards")
-	inRange("kinesisRetentionHours", s.KinesisRetentionHours, 24, 8760, "hours")
-	inRange("routerBatchSize", s.RouterBatchSize, 1, 10000, "records")
-	inRange("routerParallelization", s.RouterParallelization, 1, 10, "batches")
-	inRange("routerMaxRetries", s.RouterMaxRetries, 1, 10000, "retries")
-	inRange("routerMaxRecordAgeSeconds", s.RouterMaxRecordAgeSeconds, 60, 604800, "seconds")
-	inRange("athenaScanLimitGB", s.AthenaScanLimitGB, 1, 1<<20, "GiB")
-	inRange("iteratorAgeAlarmSeconds", s.IteratorAgeAlarmSeconds, 1, 86400, "seconds")
-	inRange("deliveryFreshnessAlarmSeconds", s.DeliveryFreshnessAlarmSecs, 60, 86400, "seconds")
+
+	// Integer ranges, from the declarations.
+	for _, d := range Declared {
+		if p, ok := d.field(&s).(*int); ok && d.Max > 0 {
+			inRange(d.Key, *p, d.Min, d.Max, d.Unit)
+		}
+	}
 
 	if s.ForceDestroyBuckets {
 		switch {
