@@ -4,7 +4,14 @@
 //
 //	go run ./cmd/preview -stack dev                 # resource tree
 //	go run ./cmd/preview -stack prod -json          # machine-readable
-//	go run ./cmd/preview -stack dev -mermaid out.mmd
+//	go run ./cmd/preview -stack dev -mermaid out.mmd       # data-flow picture
+//	go run ./cmd/preview -stack dev -mermaid-all all.mmd   # every resource and dependency
+//	go run ./cmd/preview -stack prod -diff base.json -markdown review.md
+//
+// For a pull request, save the base branch's preview with -json and give it
+// to -diff on the change: the tree is followed by what was added, removed and
+// changed (replacements flagged) and which policy verdicts came or went;
+// -markdown writes all of it, with the picture, for a job summary.
 //
 // The policy pack in policy/ runs over the resources; its verdicts are part of
 // the output. It exits 0 when the stack previews with no mandatory violation,
@@ -43,7 +50,10 @@ func runProgram(prog pulumi.RunFunc, args []string, stdout, stderr io.Writer) in
 	stack := flags.String("stack", "", "stack to preview: the <name> of a Pulumi.<name>.yaml (required)")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
 	asJSON := flags.Bool("json", false, "print JSON instead of the resource tree")
-	mermaid := flags.String("mermaid", "", "also write a Mermaid flowchart of the topology to this file")
+	mermaid := flags.String("mermaid", "", "also write the data-flow picture (Mermaid) to this file")
+	mermaidAll := flags.String("mermaid-all", "", "also write a Mermaid graph of every resource and dependency to this file")
+	diffBase := flags.String("diff", "", "compare with a preview of the base saved with -json")
+	markdown := flags.String("markdown", "", "also write the review (summary, diff, verdicts, picture) as Markdown to this file")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -58,15 +68,37 @@ func runProgram(prog pulumi.RunFunc, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "preview: %v\n", err)
 		return 1
 	}
+	var diff *preview.Diff
+	if *diffBase != "" {
+		base, err := preview.LoadResult(*diffBase)
+		if err != nil {
+			fmt.Fprintf(stderr, "preview: -diff: %v\n", err)
+			return 1
+		}
+		d := preview.Compare(base, result)
+		diff = &d
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(result)
 	} else {
 		err = preview.WriteTree(stdout, result)
+		if err == nil && diff != nil {
+			err = preview.WriteDiff(stdout, result, *diff)
+		}
 	}
-	if err == nil && *mermaid != "" {
-		err = writeMermaid(*mermaid, result)
+	for _, out := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{*mermaid, func(w io.Writer) error { return preview.WriteMermaid(w, result) }},
+		{*mermaidAll, func(w io.Writer) error { return preview.WriteMermaidAll(w, result) }},
+		{*markdown, func(w io.Writer) error { return preview.WriteMarkdown(w, result, diff) }},
+	} {
+		if err == nil && out.path != "" {
+			err = writeFile(out.path, out.write)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "preview: %v\n", err)
@@ -110,12 +142,12 @@ func previewStack(prog pulumi.RunFunc, dir, stack string, stderr io.Writer) (pre
 	return result, err
 }
 
-func writeMermaid(path string, result preview.Result) error {
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := preview.WriteMermaid(f, result); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}

@@ -123,9 +123,9 @@ func keys(m map[string]any) []string {
 	return out
 }
 
-func TestMermaid(t *testing.T) {
+func TestMermaidAll(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "topology.mmd")
-	code, _, errOut := runPreview(t, "-stack", "dev", "-mermaid", path)
+	code, _, errOut := runPreview(t, "-stack", "dev", "-mermaid-all", path)
 	require.Equal(t, 0, code, errOut)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)

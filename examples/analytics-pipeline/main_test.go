@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,4 +43,29 @@ func TestExampleBuildsAPipelineThatPassesTheMandatoryPolicies(t *testing.T) {
 		advisory = append(advisory, v.Policy)
 	}
 	assert.Equal(t, []string{"stream-consumer-iterator-age-alarm"}, advisory, "only the alarms it switched off are missed")
+}
+
+var update = flag.Bool("update", false, "rewrite the picture in the component doc")
+
+// The AnalyticsPipeline doc shows this example's data-flow picture, as the
+// offline preview draws it; rewrite it with `go test ./examples/analytics-pipeline -update`.
+func TestComponentDocShowsThePreviewPicture(t *testing.T) {
+	result, err := preview.Run(program, "shop-analytics", "staging", "eu-west-1", nil)
+	require.NoError(t, err)
+	var chart bytes.Buffer
+	require.NoError(t, preview.WriteMermaid(&chart, result))
+
+	path := filepath.Join("..", "..", "docs", "components", "analytics-pipeline.md")
+	doc, err := os.ReadFile(path)
+	require.NoError(t, err)
+	start := bytes.Index(doc, []byte("```mermaid\n"))
+	require.GreaterOrEqual(t, start, 0, "the doc has a mermaid block")
+	start += len("```mermaid\n")
+	end := start + bytes.Index(doc[start:], []byte("```"))
+	if *update {
+		doc = append(append(append([]byte{}, doc[:start]...), chart.Bytes()...), doc[end:]...)
+		require.NoError(t, os.WriteFile(path, doc, 0o644))
+		return
+	}
+	assert.Equal(t, chart.String(), string(doc[start:end]))
 }

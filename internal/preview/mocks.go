@@ -56,6 +56,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 		r.URN = childURN(r.Parent, r.Type, r.Name)
 	}
+	if args.Custom {
+		r.ID = physicalID(args)
+	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
 	m.mu.Unlock()
@@ -63,7 +66,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if !args.Custom {
 		return "", args.Inputs, nil
 	}
-	id := physicalID(args)
+	id := r.ID
 	state := args.Inputs.Copy()
 	for k, v := range m.computedOutputs(args.TypeToken, id, args.Inputs) {
 		if _, set := state[resource.PropertyKey(k)]; !set {

@@ -111,10 +111,10 @@ func stringMap(m map[string]any) (string, bool) {
 	return strings.Join(parts, ", "), true
 }
 
-// WriteMermaid writes a Mermaid flowchart of the topology: one subgraph per
-// component, one node per resource, and an arrow from each resource to the
-// resources that use its outputs.
-func WriteMermaid(w io.Writer, r Result) error {
+// WriteMermaidAll writes a Mermaid flowchart of every resource: one
+// subgraph per component, one node per resource, and an arrow from each
+// resource to the resources that use its outputs.
+func WriteMermaidAll(w io.Writer, r Result) error {
 	ids := map[string]string{}
 	for i, res := range r.Resources {
 		ids[res.URN] = fmt.Sprintf("r%d", i)

@@ -22,6 +22,7 @@ type Resource struct {
 	Inputs map[string]any `json:"inputs"`
 
 	Custom       bool     `json:"-"` // false for component resources
+	ID           string   `json:"-"` // the physical id the mocks gave it
 	Protect      bool     `json:"-"` // Pulumi refuses to delete it
 	Dependencies []string `json:"-"` // URNs of resources whose outputs it uses
 
