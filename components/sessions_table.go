@@ -140,7 +140,10 @@ func NewSessionsTable(ctx *pulumi.Context, name string, args *SessionsTableArgs,
 		DeletionProtectionEnabled: pulumi.Bool(*a.DeletionProtection),
 		Ttl:                       ttl,
 		Tags:                      tags,
-	}, parent)
+		// Replicas are TableReplica resources of GlobalTableFailover (the
+		// inline block cannot set their deletion protection); the table must
+		// not manage them too, or each update would undo the other's.
+	}, parent, pulumi.IgnoreChanges([]string{"replicas"}))
 	if err != nil {
 		return nil, err
 	}

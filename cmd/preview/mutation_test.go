@@ -85,6 +85,9 @@ func TestMutationsAreCaughtByName(t *testing.T) {
 		"PITR switched off": {mutated(onType("aws:dynamodb/table:Table", func(p pulumi.Input) {
 			p.(*dynamodb.TableArgs).PointInTimeRecovery = &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(false)}
 		}), nil), []string{"dynamodb-point-in-time-recovery"}},
+		"a replica with PITR off": {mutated(onType("aws:dynamodb/tableReplica:TableReplica", func(p pulumi.Input) {
+			p.(*dynamodb.TableReplicaArgs).PointInTimeRecovery = pulumi.Bool(false)
+		}), nil), []string{"dynamodb-point-in-time-recovery"}},
 		"versioning suspended": {mutated(onType("aws:s3/bucketVersioningV2:BucketVersioningV2", func(p pulumi.Input) {
 			p.(*s3.BucketVersioningV2Args).VersioningConfiguration = &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Suspended")}
 		}), nil), []string{"s3-bucket-versioning"}},

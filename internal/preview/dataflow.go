@@ -111,6 +111,9 @@ func BuildDataFlow(r Result) DataFlow {
 			group = ""
 		}
 		perGroup[group]++
+		if reg := r.RegionOf(res); reg != r.Region {
+			kind += " in " + reg
+		}
 		df.Nodes = append(df.Nodes, FlowNode{
 			ID: fmt.Sprintf("n%d", len(df.Nodes)), URN: res.URN, Type: res.Type, Group: group,
 			Label: kind + "<br/>" + physicalName(res),
@@ -220,6 +223,11 @@ func within(byURN map[string]Resource, urn, ancestor string) bool {
 // physicalName is the name AWS knows a resource by when the program sets
 // it, else its logical name.
 func physicalName(res Resource) string {
+	if arn, ok := res.Inputs["globalTableArn"].(string); ok { // a replica bears its table's name
+		if _, name, found := strings.Cut(arn, ":table/"); found {
+			return name
+		}
+	}
 	for _, key := range []string{"name", "bucket"} {
 		if s, ok := res.Inputs[key].(string); ok && s != "" && s != "(known after deploy)" {
 			return s

@@ -31,7 +31,7 @@ func WriteMarkdown(w io.Writer, head Result, d *Diff) error {
 func summary(r Result) string {
 	s := fmt.Sprintf("%d resources, %d policy violations (%d mandatory)", len(r.Resources), len(r.Violations), len(r.Mandatory()))
 	if len(r.Planned) > 0 {
-		s += "; planned, not created: " + strings.Join(r.Planned, "; ")
+		s += "; not created: " + strings.Join(r.Planned, "; ")
 	}
 	return s
 }

@@ -23,6 +23,7 @@ type Mocks struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	regions   map[string]string // provider id -> its region, for resources in other regions
 }
 
 // NewMocks returns mocks that place resources in region.
@@ -39,16 +40,18 @@ func (m *Mocks) Resources() []Resource {
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rpc := args.RegisterRPC
 	r := Resource{
-		Type:   args.TypeToken,
-		Name:   args.Name,
-		Custom: args.Custom,
-		Inputs: plainMap(args.Inputs),
+		Type:     args.TypeToken,
+		Name:     args.Name,
+		Custom:   args.Custom,
+		Provider: args.Provider,
+		Inputs:   plainMap(args.Inputs),
 
 		Properties: resource.FromResourcePropertyMap(args.Inputs),
 	}
 	if rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Dependencies = dependencies(rpc.GetDependencies(), rpc.GetPropertyDependencies())
 		r.PropertyDependencies = map[string][]string{}
 		for prop, deps := range rpc.GetPropertyDependencies() {
@@ -68,7 +71,24 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	id := r.ID
 	state := args.Inputs.Copy()
-	for k, v := range m.computedOutputs(args.TypeToken, id, args.Inputs) {
+	region := m.Region
+	m.mu.Lock()
+	if args.TypeToken == "pulumi:providers:aws" {
+		if reg, ok := args.Inputs["region"]; ok && reg.IsString() {
+			if m.regions == nil {
+				m.regions = map[string]string{}
+			}
+			m.regions[id] = reg.StringValue()
+		}
+	}
+	// An explicit provider ("<urn>::<id>") places the resource in its region.
+	if i := strings.LastIndex(args.Provider, "::"); i >= 0 {
+		if reg, known := m.regions[args.Provider[i+2:]]; known {
+			region = reg
+		}
+	}
+	m.mu.Unlock()
+	for k, v := range m.computedOutputs(args.TypeToken, id, region, args.Inputs) {
 		if _, set := state[resource.PropertyKey(k)]; !set {
 			state[resource.PropertyKey(k)] = resource.NewProperty(v)
 		}
@@ -131,7 +151,7 @@ var arnFormats = map[string]string{
 
 // computedOutputs are the outputs AWS computes for a type: its ARN, its name
 // when Pulumi auto-named it, and a few type-specific ones.
-func (m *Mocks) computedOutputs(typ, id string, inputs resource.PropertyMap) map[string]string {
+func (m *Mocks) computedOutputs(typ, id, region string, inputs resource.PropertyMap) map[string]string {
 	format, ok := arnFormats[typ]
 	if !ok {
 		format = "arn:aws:" + serviceOf(typ) + ":%[1]s:%[2]s:%[3]s"
@@ -139,7 +159,17 @@ func (m *Mocks) computedOutputs(typ, id string, inputs resource.PropertyMap) map
 	if mr, ok := inputs["multiRegion"]; typ == "aws:kms/key:Key" && ok && mr.IsBool() && mr.BoolValue() {
 		id = "mrk-" + strings.ReplaceAll(id, "-", "")
 	}
-	arn := fmt.Sprintf(format, m.Region, Account, id)
+	arn := fmt.Sprintf(format, region, Account, id)
+	// A replica is the global table's name in another region; a replica key
+	// has the id of its primary key.
+	if from, ok := inputs["globalTableArn"]; typ == "aws:dynamodb/tableReplica:TableReplica" && ok && from.IsString() {
+		_, name, _ := strings.Cut(from.StringValue(), ":table/")
+		arn = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, Account, name)
+	}
+	if from, ok := inputs["primaryKeyArn"]; typ == "aws:kms/replicaKey:ReplicaKey" && ok && from.IsString() {
+		_, keyID, _ := strings.Cut(from.StringValue(), ":key/")
+		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, Account, keyID)
+	}
 	out := map[string]string{"arn": arn, "name": id}
 	switch typ {
 	case "aws:dynamodb/table:Table":
@@ -150,7 +180,7 @@ func (m *Mocks) computedOutputs(typ, id string, inputs resource.PropertyMap) map
 	case "aws:s3/bucketV2:BucketV2":
 		out["bucket"] = id
 		out["bucketDomainName"] = id + ".s3.amazonaws.com"
-		out["region"] = m.Region
+		out["region"] = region
 	}
 	return out
 }

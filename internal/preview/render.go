@@ -19,10 +19,16 @@ func WriteTree(w io.Writer, r Result) error {
 	for _, v := range r.Violations {
 		verdicts[v.URN] = append(verdicts[v.URN], v)
 	}
+	regionOf := func(res Resource) string {
+		if reg := r.RegionOf(res); reg != r.Region {
+			return "  (in " + reg + ")"
+		}
+		return ""
+	}
 	p := &printer{w: w}
 	planned := ""
 	if len(r.Planned) > 0 {
-		planned = "; planned, not created: " + strings.Join(r.Planned, "; ")
+		planned = "; not created: " + strings.Join(r.Planned, "; ")
 	}
 	p.printf("Stack %s of %s (aws:region %s): %d resources, %d policy violations (%d mandatory)%s\n\n",
 		r.Stack, r.Project, r.Region, len(r.Resources), len(r.Violations), len(r.Mandatory()), planned)
@@ -43,7 +49,7 @@ func WriteTree(w io.Writer, r Result) error {
 			for _, v := range verdicts[res.URN] {
 				flags += fmt.Sprintf("  [%s: %s]", v.EnforcementLevel, v.Policy)
 			}
-			p.printf("%s%s%s  %s%s%s\n", indent, branch, res.Type, res.Name, protected, flags)
+			p.printf("%s%s%s  %s%s%s%s\n", indent, branch, res.Type, res.Name, regionOf(res), protected, flags)
 			settingsIndent := indent + next
 			if len(children[res.URN]) > 0 {
 				settingsIndent += "│ "

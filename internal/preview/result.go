@@ -21,10 +21,14 @@ type Resource struct {
 	Parent string         `json:"parent"`
 	Inputs map[string]any `json:"inputs"`
 
-	Custom       bool     `json:"-"` // false for component resources
-	ID           string   `json:"-"` // the physical id the mocks gave it
-	Protect      bool     `json:"-"` // Pulumi refuses to delete it
-	Dependencies []string `json:"-"` // URNs of resources whose outputs it uses
+	Custom bool   `json:"-"` // false for component resources
+	ID     string `json:"-"` // the physical id the mocks gave it
+	// Provider is the explicit provider ("<urn>::<id>"), if any.
+	Provider string `json:"-"`
+	// IgnoreChanges are the inputs Pulumi leaves alone on updates.
+	IgnoreChanges []string `json:"-"`
+	Protect       bool     `json:"-"` // Pulumi refuses to delete it
+	Dependencies  []string `json:"-"` // URNs of resources whose outputs it uses
 
 	// For the policy pack: the inputs as the engine would send them, and the
 	// resources each input's value comes from.
@@ -58,7 +62,8 @@ type Result struct {
 	Region     string      `json:"-"`
 	Resources  []Resource  `json:"resources"`
 	Violations []Violation `json:"violations"`
-	// Planned is what the settings ask for that the program does not create yet.
+	// Planned is what the settings ask for, or could, that the program does
+	// not create: components not built yet, parts a setting leaves off.
 	Planned []string `json:"planned"`
 }
 
@@ -67,6 +72,21 @@ type Result struct {
 func (r Result) StackURN() string {
 	return string(resource.NewURN(tokens.QName(r.Stack), tokens.PackageName(r.Project), "",
 		resource.RootStackType, r.Project+"-"+r.Stack))
+}
+
+// RegionOf is the region a resource is created in: its explicit provider's,
+// else the stack's.
+func (r Result) RegionOf(res Resource) string {
+	if res.Provider != "" {
+		for _, p := range r.Resources {
+			if p.Type == "pulumi:providers:aws" && strings.HasPrefix(res.Provider, p.URN+"::") {
+				if reg, ok := p.Inputs["region"].(string); ok {
+					return reg
+				}
+			}
+		}
+	}
+	return r.Region
 }
 
 // Find returns the resources of type typ.

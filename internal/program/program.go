@@ -83,6 +83,21 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// Replicas of the table in other regions, watched; the chatbot's name
+	// fails over to them (after the pipeline: they alarm to its topic).
+	var alarmTopic pulumi.StringInput
+	if cfg.AlarmsEnabled {
+		alarmTopic = pipeline.AlarmTopicArn
+	}
+	global, err := newFailover(ctx, cfg, table, alarmTopic, tags)
+	if err != nil {
+		return err
+	}
+	if global != nil {
+		ctx.Export("replicaArns", global.ReplicaArns)
+		ctx.Export("failoverRecordName", global.RecordName)
+	}
+
 	ctx.Export("region", pulumi.String(cfg.Region))
 	ctx.Export("tableName", table.TableName)
 	ctx.Export("tableArn", table.TableArn)

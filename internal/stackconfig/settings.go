@@ -37,21 +37,26 @@ type Settings struct {
 	NoncurrentVersionDays     int
 	ForceDestroyBuckets       bool
 
-	KinesisStreamMode          string
-	KinesisShardCount          int
-	KinesisRetentionHours      int
-	RouterBatchSize            int
-	RouterParallelization      int
-	RouterMaxRetries           int
-	RouterMaxRecordAgeSeconds  int
-	AthenaScanLimitGB          int
-	AlarmsEnabled              bool
-	IteratorAgeAlarmSeconds    int
-	DeliveryFreshnessAlarmSecs int
-	LogRetentionDays           int
-	IncrementalExportSchedule  string
-	FullExportSchedule         string
-	AlarmEmail                 string // secret: never printed
+	KinesisStreamMode           string
+	KinesisShardCount           int
+	KinesisRetentionHours       int
+	RouterBatchSize             int
+	RouterParallelization       int
+	RouterMaxRetries            int
+	RouterMaxRecordAgeSeconds   int
+	AthenaScanLimitGB           int
+	AlarmsEnabled               bool
+	IteratorAgeAlarmSeconds     int
+	DeliveryFreshnessAlarmSecs  int
+	LogRetentionDays            int
+	IncrementalExportSchedule   string
+	FullExportSchedule          string
+	FailoverHostedZoneID        string
+	FailoverRecordName          string
+	FailoverEndpoints           []string // region=host
+	FailoverHealthCheckPath     string
+	ReplicationLatencyAlarmSecs int
+	AlarmEmail                  string // secret: never printed
 }
 
 // Setting declares one project setting: its key, its Pulumi.yaml type, its
@@ -190,6 +195,26 @@ var Declared = []Setting{
 		Description: "Alarm when the oldest event not yet in S3 is older than this (60-86400 s).",
 		Min:         60, Max: 86400, Unit: "seconds",
 		field: func(s *Settings) any { return &s.DeliveryFreshnessAlarmSecs }},
+	{Key: "failoverHostedZoneId", Type: "string", Default: "",
+		Description: "Route 53 hosted zone of failoverRecordName; empty turns failover routing off (replicas and their alarms are still created).",
+		Invalid:     []string{"example.com", "z123"},
+		field:       func(s *Settings) any { return &s.FailoverHostedZoneID }},
+	{Key: "failoverRecordName", Type: "string", Default: "",
+		Description: "DNS name (not the zone apex) that answers with the chatbot's endpoint in the first healthy region.",
+		Invalid:     []string{"not a name"},
+		field:       func(s *Settings) any { return &s.FailoverRecordName }},
+	{Key: "failoverEndpoints", Type: "array", Default: []string{},
+		Description: "The chatbot's host name in each region, as region=host, for the primary and every replica region.",
+		Invalid:     []string{`["us-east-1"]`, `["mars-1=chat.example.com"]`},
+		field:       func(s *Settings) any { return &s.FailoverEndpoints }},
+	{Key: "failoverHealthCheckPath", Type: "string", Default: "/health",
+		Description: "Path Route 53 requests over HTTPS to check each regional endpoint.",
+		Invalid:     []string{"health"},
+		field:       func(s *Settings) any { return &s.FailoverHealthCheckPath }},
+	{Key: "replicationLatencyAlarmSeconds", Type: "integer", Default: 60,
+		Description: "Alarm when replication to a replica region lags this many seconds (1-3600).",
+		Min:         1, Max: 3600, Unit: "seconds",
+		field: func(s *Settings) any { return &s.ReplicationLatencyAlarmSecs }},
 	{Key: "alarmEmail", Type: "string", Default: "", Secret: true,
 		Description: "E-mail address subscribed to the alarm topic; set it with `pulumi config set --secret`; empty subscribes nobody.",
 		Invalid:     []string{"oncall at example"},

@@ -213,3 +213,24 @@ func TestEverySettingRefusesAnOutOfRangeValue(t *testing.T) {
 		})
 	}
 }
+
+func TestFailoverNeedsARecordAndAnEndpointPerRegion(t *testing.T) {
+	values := valid()
+	values[FullKey("replicaRegions")] = `["us-west-2"]`
+	values[FullKey("failoverHostedZoneId")] = "Z0123456789ABC"
+	_, err := Parse("prod", values)
+	require.ErrorContains(t, err, `manga-assist-data:failoverRecordName = "": required with failoverHostedZoneId`)
+	require.ErrorContains(t, err, "no endpoint for us-east-1")
+	require.ErrorContains(t, err, "no endpoint for us-west-2")
+
+	values[FullKey("failoverRecordName")] = "chat.example.com"
+	values[FullKey("failoverEndpoints")] = `["us-east-1=a.example.com","us-west-2=b.example.com"]`
+	s, err := Parse("prod", values)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"us-east-1": "a.example.com", "us-west-2": "b.example.com"}, s.Endpoints())
+
+	delete(values, FullKey("replicaRegions"))
+	_, err = Parse("prod", values)
+	require.ErrorContains(t, err, "failover needs replicaRegions")
+	require.ErrorContains(t, err, "us-west-2 is neither aws:region nor in replicaRegions")
+}

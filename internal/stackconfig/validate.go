@@ -136,6 +136,8 @@ func (s Settings) check() []problem {
 		}
 	}
 
+	s.checkFailover(bad)
+
 	if s.AlarmEmail != "" {
 		if a, err := mail.ParseAddress(s.AlarmEmail); err != nil || a.Address != s.AlarmEmail || !strings.Contains(s.AlarmEmail, "@") {
 			out = append(out, problem{key: FullKey("alarmEmail"), value: s.AlarmEmail,
@@ -155,4 +157,62 @@ func joinInts(vs []int) string {
 		parts[i] = strconv.Itoa(v)
 	}
 	return strings.Join(parts, ", ")
+}
+
+var (
+	hostedZoneIDPattern = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	dnsNamePattern      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$`)
+)
+
+// checkFailover applies the failover routing rules: a zone needs a record
+// name and an endpoint for the primary and every replica region.
+func (s Settings) checkFailover(bad func(key, value, format string, args ...any)) {
+	if !strings.HasPrefix(s.FailoverHealthCheckPath, "/") {
+		bad(FullKey("failoverHealthCheckPath"), s.FailoverHealthCheckPath, "must be a path starting with /")
+	}
+	if s.FailoverHostedZoneID != "" && !hostedZoneIDPattern.MatchString(s.FailoverHostedZoneID) {
+		bad(FullKey("failoverHostedZoneId"), s.FailoverHostedZoneID, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or empty")
+	}
+	if s.FailoverRecordName != "" && !dnsNamePattern.MatchString(s.FailoverRecordName) {
+		bad(FullKey("failoverRecordName"), s.FailoverRecordName, "must be a lower-case DNS name such as chat.example.com")
+	}
+	regions := append([]string{s.Region}, s.ReplicaRegions...)
+	seen := map[string]bool{}
+	for _, e := range s.FailoverEndpoints {
+		region, host, ok := strings.Cut(e, "=")
+		switch {
+		case !ok || !dnsNamePattern.MatchString(host):
+			bad(FullKey("failoverEndpoints"), e, "must be region=host, e.g. us-west-2=chat-usw2.example.com")
+		case !slices.Contains(regions, region):
+			bad(FullKey("failoverEndpoints"), e, "%s is neither aws:region nor in replicaRegions", region)
+		case seen[region]:
+			bad(FullKey("failoverEndpoints"), e, "%s is listed twice", region)
+		}
+		seen[region] = true
+	}
+	if !hostedZoneIDPattern.MatchString(s.FailoverHostedZoneID) {
+		return // no zone, or one already reported
+	}
+	if len(s.ReplicaRegions) == 0 {
+		bad(FullKey("failoverHostedZoneId"), s.FailoverHostedZoneID, "failover needs replicaRegions")
+	}
+	if s.FailoverRecordName == "" {
+		bad(FullKey("failoverRecordName"), "", "required with failoverHostedZoneId")
+	}
+	for _, r := range regions {
+		if !seen[r] && IsRegion(r) {
+			bad(FullKey("failoverEndpoints"), strings.Join(s.FailoverEndpoints, ","), "no endpoint for %s: failover needs one in every region", r)
+		}
+	}
+}
+
+// Endpoints returns failoverEndpoints as region -> host.
+func (s Settings) Endpoints() map[string]string {
+	out := map[string]string{}
+	for _, e := range s.FailoverEndpoints {
+		if region, host, ok := strings.Cut(e, "="); ok {
+			out[region] = host
+		}
+	}
+	return out
 }

@@ -33,6 +33,7 @@ var wantLevels = map[string]policyx.EnforcementLevel{
 	"dynamodb-deletion-protection":          advisory,
 	"kinesis-stream-retention":              advisory,
 	"required-tags":                         advisory,
+	"dynamodb-replica-latency-alarm":        advisory,
 }
 
 func TestPolicies(t *testing.T) {

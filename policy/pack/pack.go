@@ -69,6 +69,7 @@ var (
 		s3BucketPublicAccessBlock,
 		s3BucketTLSOnly,
 		streamConsumerIteratorAgeAlarm,
+		replicaLatencyAlarm,
 	}
 )
 

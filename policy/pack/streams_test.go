@@ -169,3 +169,27 @@ func TestStreamConsumerIteratorAgeAlarm(t *testing.T) {
 		}},
 	})
 }
+
+func TestReplicaLatencyAlarm(t *testing.T) {
+	replica := res(typeDynamoDBTableReplica, "west", map[string]any{
+		"globalTableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/sessions",
+		"kmsKeyArn":      "arn:aws:kms:us-west-2:123456789012:key/mrk-1",
+	})
+	alarm := func(name string, dims map[string]any) Resource {
+		return res(typeMetricAlarm, name, map[string]any{"metricName": "ReplicationLatency", "namespace": "AWS/DynamoDB", "dimensions": dims})
+	}
+	runCases(t, "dynamodb-replica-latency-alarm", "advisory", []policyCase{
+		{name: "alarm for the replica's region", resources: []Resource{replica,
+			alarm("latency", map[string]any{"TableName": "sessions", "ReceivingRegion": "us-west-2"})}},
+		{name: "no alarm", resources: []Resource{replica}, want: []expected{
+			{replica.URN, `TableName "sessions" and ReceivingRegion "us-west-2"`}}},
+		{name: "alarm for another region or table", resources: []Resource{replica,
+			alarm("other-region", map[string]any{"TableName": "sessions", "ReceivingRegion": "eu-west-1"}),
+			alarm("other-table", map[string]any{"TableName": "orders", "ReceivingRegion": "us-west-2"}),
+		}, want: []expected{{replica.URN, "ReplicationLatency"}}},
+		{name: "unknown values", resources: []Resource{replica,
+			res(typeDynamoDBTableReplica, "later", map[string]any{"globalTableArn": unknown, "kmsKeyArn": unknown}),
+			alarm("pending", map[string]any{"TableName": unknown, "ReceivingRegion": "us-west-2"}),
+		}},
+	})
+}
