@@ -4,15 +4,17 @@
 GO    ?= go
 STACK ?= dev
 # Packages whose code runs concurrently run under the race detector: the
-# emulator harness, the fault proxy and the stream router, and the Pulumi
+# emulator harness, the fault proxy, the stream router, the recovery tools'
+# worker pools (internal/recovery, cmd/recover), and the Pulumi
 # mocks, which the SDK calls from many goroutines (the preview, and the
 # components tested under them). Race-building the Pulumi SDK costs about 3
 # minutes cold, once.
 RACE_PKGS := ./internal/emulator/... ./internal/faultproxy/... ./internal/streamrouter/... ./handlers/... \
-             ./internal/preview/... ./cmd/preview/... ./components/...
+             ./internal/preview/... ./cmd/preview/... ./components/... \
+             ./internal/recovery/... ./cmd/recover/...
 OTHER_PKGS = $(filter-out $(shell $(GO) list $(RACE_PKGS)),$(shell $(GO) list ./...))
 
-.PHONY: test fmt-check vet emulator preview bench
+.PHONY: test fmt-check vet emulator preview bench recover
 
 ## test: gofmt check, go vet, every test (emulator tests included), -race where it matters
 test: fmt-check vet emulator
@@ -35,6 +37,10 @@ emulator:
 ## preview: run the program for STACK under mocks, no cloud account (STACK=dev|prod)
 preview:
 	$(GO) run ./cmd/preview -stack $(STACK) $(ARGS)
+
+## recover: the recovery CLI (docs/runbooks/), e.g. make recover ARGS="drill --from s3://BUCKET/exports"
+recover:
+	$(GO) run ./cmd/recover $(ARGS)
 
 ## bench: every benchmark, with allocations (numbers go to docs/BENCHMARKS.md)
 bench:

@@ -3,6 +3,8 @@ package components
 import (
 	"path"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +32,109 @@ func namedQueries(t *testing.T) map[string]string {
 	return out
 }
 
+// processedNamedQueries returns the processed versions by file name
+// (ProcessedLayer names them <name>-processed).
+func processedNamedQueries(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := processedQueries.ReadDir("queries/processed")
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, f := range files {
+		sql, err := processedQueries.ReadFile(path.Join("queries", "processed", f.Name()))
+		require.NoError(t, err)
+		out[f.Name()] = string(sql)
+	}
+	return out
+}
+
+// Each query's first line says which table it reads, and it reads that one:
+// the raw table (every hour up to now, each event at least once) or the
+// processed one (each event once, whole days up to yesterday). Each raw
+// query has a processed twin of the same name, window length and result
+// columns, and each names the other.
+func TestCatalogQueriesSayWhichTableTheyRead(t *testing.T) {
+	raw, processed := namedQueries(t), processedNamedQueries(t)
+	require.Equal(t, sortedKeys(raw), sortedKeys(processed), "every named query has a processed version, and no other")
+	for name, sql := range raw {
+		first, _, _ := strings.Cut(sql, "\n")
+		assert.Truef(t, strings.HasPrefix(first, "-- Reads the raw table "+EventsTableName+" "), "%s: the first line says it reads the raw table", name)
+		assert.Containsf(t, first, strings.TrimSuffix(name, ".sql")+"-processed", "%s: and names its processed version", name)
+		assert.Equalf(t, []string{EventsTableName}, tablesRead(sql), "%s reads the raw table only", name)
+	}
+	for name, sql := range processed {
+		first, _, _ := strings.Cut(sql, "\n")
+		assert.Truef(t, strings.HasPrefix(first, "-- Reads the processed table "+ProcessedTableName+" "), "%s: the first line says it reads the processed table", name)
+		assert.Containsf(t, first, "; "+strings.TrimSuffix(name, ".sql")+" reads the raw table up to now", "%s: and names its raw version", name)
+		assert.Equalf(t, []string{ProcessedTableName}, tablesRead(sql), "%s reads the processed table only", name)
+		assert.Equalf(t, resultColumns(t, raw[name]), resultColumns(t, sql), "%s: the same result columns as the raw version", name)
+		rawWindow := windowPredicate.FindStringSubmatch(normalizeSQL(raw[name]))
+		window := processedWindowPredicate.FindStringSubmatch(normalizeSQL(sql))
+		if assert.NotNilf(t, rawWindow, "%s", name) && assert.NotNilf(t, window, "%s", name) {
+			assert.Equalf(t, daysIncludingToday(t, rawWindow[1]), window[1], "%s: as many days as the raw version", name)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tablesRead are the tables a query names after FROM or JOIN.
+func tablesRead(sql string) []string {
+	var out []string
+	tokens := tokenizeSQL(sql)
+	for i := 0; i+1 < len(tokens); i++ {
+		word := strings.ToUpper(tokens[i].text)
+		next := strings.ToLower(tokens[i+1].text)
+		if tokens[i].kind == identifierToken && (word == "FROM" || word == "JOIN") && tokens[i+1].kind == identifierToken &&
+			strings.HasPrefix(next, "manga_assist_") && !slices.Contains(out, next) {
+			out = append(out, next)
+		}
+	}
+	return out
+}
+
+// resultColumns are the names the final SELECT gives its columns.
+func resultColumns(t *testing.T, sql string) []string {
+	t.Helper()
+	flat := normalizeSQL(sql)
+	i := strings.LastIndex(flat, "SELECT ")
+	// The outer SELECT of a query whose FROM is a subquery comes first.
+	if open := strings.Index(flat, "FROM ("); open >= 0 && strings.Index(flat, "SELECT ") < open && !strings.HasPrefix(flat, "WITH ") {
+		i = strings.Index(flat, "SELECT ")
+	}
+	require.GreaterOrEqual(t, i, 0)
+	list := flat[i+len("SELECT "):]
+	list = list[:strings.Index(list, " FROM ")]
+	var out []string
+	depth, start := 0, 0
+	for j, c := range list + "," {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				item := strings.TrimSpace(list[start:min(j, len(list))])
+				if k := strings.LastIndex(strings.ToUpper(item), " AS "); k >= 0 {
+					item = item[k+4:]
+				} else if k := strings.LastIndex(item, "."); k >= 0 {
+					item = item[k+1:]
+				}
+				out = append(out, strings.Trim(item, `"`))
+				start = j + 1
+			}
+		}
+	}
+	return out
+}
+
 // The first line is the named query's Description: one line saying what the
 // query counts, over which rolling window, and that each event counts once.
 func TestCatalogQueriesSayWhatTheyCount(t *testing.T) {
@@ -46,6 +151,37 @@ func TestCatalogQueriesSayWhatTheyCount(t *testing.T) {
 		window := windowPredicate.FindStringSubmatch(normalizeSQL(sql))
 		require.NotNilf(t, window, "%s: no rolling window", name)
 		assert.Equalf(t, days[1], daysIncludingToday(t, window[1]), "%s: the description's window is not the one queried", name)
+	}
+}
+
+// The processed versions' first lines say the same of their own window: the
+// last N whole UTC days before today, today excluded, which is the window
+// queried; each event counts once because the table holds each once.
+func TestCatalogProcessedQueriesSayWhatTheyCount(t *testing.T) {
+	for name, sql := range processedNamedQueries(t) {
+		first, _, _ := strings.Cut(sql, "\n")
+		description := strings.TrimPrefix(first, "-- ")
+		assert.LessOrEqualf(t, len(description), 1024, "%s: Athena's limit on a description", name)
+		assert.Containsf(t, description, "counted once", "%s", name)
+		assert.Containsf(t, description, "each stream event once", "%s: the table holds each event once", name)
+		assert.Containsf(t, description, "today excluded", "%s: the daily run has not reached today", name)
+		days := regexp.MustCompile(`\blast (\d+)\b`).FindStringSubmatch(description)
+		require.NotNilf(t, days, "%s: the description must name its window", name)
+		window := processedWindowPredicate.FindStringSubmatch(normalizeSQL(sql))
+		require.NotNilf(t, window, "%s: FROM %s must be followed by the whole-day filter:\n%s", name, ProcessedTableName, processedWindowPredicate)
+		assert.Equalf(t, days[1], window[1], "%s: the description's window is not the one queried", name)
+		assert.Equalf(t, 1, strings.Count(normalizeSQL(sql), ProcessedTableName), "%s: read the table in one place", name)
+	}
+}
+
+// The processed table holds each event once: its queries number nothing by
+// event_id (that would only cost time), and read no partition keys, which
+// it does not have.
+func TestCatalogProcessedQueriesDoNotDeduplicate(t *testing.T) {
+	for name, sql := range processedNamedQueries(t) {
+		flat := normalizeSQL(sql)
+		assert.NotRegexpf(t, `(?i)PARTITION BY event_id`, flat, "%s", name)
+		assert.NotRegexpf(t, `(?i)DISTINCT event_id`, flat, "%s", name)
 	}
 }
 
@@ -73,6 +209,26 @@ func TestCatalogQueriesUseOnlyKnownColumns(t *testing.T) {
 				continue
 			}
 			assert.Failf(t, "unknown identifier", "%s uses %q: not a column of analytics.Event, a partition key, a name it defines, or an allowed SQL word", name, tok.text)
+		}
+	}
+	// The processed table has the same columns and event_ts, and no
+	// partition keys: its partitions are day(event_ts), hidden.
+	processedKnown := map[string]bool{ProcessedTableName: true}
+	for _, c := range processedColumns() {
+		processedKnown[c.Name] = true
+	}
+	for name, sql := range processedNamedQueries(t) {
+		tokens := tokenizeSQL(sql)
+		defined := sqlDefinedNames(tokens)
+		for _, tok := range tokens {
+			if tok.kind != identifierToken && tok.kind != quotedToken {
+				continue
+			}
+			word := strings.ToLower(tok.text)
+			if processedKnown[word] || defined[word] || (tok.kind == identifierToken && sqlWords[word]) {
+				continue
+			}
+			assert.Failf(t, "unknown identifier", "processed/%s uses %q: not a column of the processed table, a name it defines, or an allowed SQL word", name, tok.text)
 		}
 	}
 }
@@ -166,6 +322,12 @@ var windowPredicate = regexp.MustCompile(`(?i)FROM ` + EventsTableName + ` WHERE
 	regexp.QuoteMeta(`year BETWEEN date_format(current_date - INTERVAL '`) + `(\d+)` +
 	regexp.QuoteMeta(`' DAY, '%Y') AND date_format(current_date, '%Y') AND concat(year, '-', month, '-', day) >= date_format(current_date - INTERVAL '`) +
 	`(\d+)` + regexp.QuoteMeta(`' DAY, '%Y-%m-%d')`))
+
+// processedWindowPredicate is the processed queries' filter: the whole UTC
+// days of event_ts from N days before today up to, not including, today.
+var processedWindowPredicate = regexp.MustCompile(`(?i)FROM ` + ProcessedTableName + ` WHERE ` +
+	regexp.QuoteMeta(`event_ts >= CAST(current_date - INTERVAL '`) + `(\d+)` +
+	regexp.QuoteMeta(`' DAY AS timestamp) AND event_ts < CAST(current_date AS timestamp)`))
 
 // daysIncludingToday is the length of a window that starts interval days
 // before today.
@@ -284,7 +446,7 @@ var sqlWords = func() map[string]bool {
 		rows range unbounded preceding following current row union all exists
 		interval day current_date
 		count count_if sum avg min max stddev approx_percentile round row_number rank dense_rank
-		concat date_format from_unixtime coalesce max_by min_by
+		concat date_format from_unixtime coalesce max_by min_by cast
 	`) {
 		words[w] = true
 	}

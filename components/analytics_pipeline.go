@@ -218,6 +218,9 @@ type AnalyticsPipeline struct {
 	WorkgroupName      pulumi.StringOutput `pulumi:"workgroupName"`
 	// AlarmTopicArn is empty when alarms are disabled.
 	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
+	// EventStreamKMSKeyArn encrypts the events stream; another reader of
+	// the stream (ProcessedLayer's OpenSearch sink) decrypts with it.
+	EventStreamKMSKeyArn pulumi.StringOutput `pulumi:"eventStreamKmsKeyArn"`
 }
 
 // pipeline holds what the steps of NewAnalyticsPipeline hand each other.
@@ -258,8 +261,10 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 		alias:              fmt.Sprintf("%s/%s/analytics-pipeline", ctx.Project(), ctx.Stack()),
 		description:        "Encrypts the analytics events stream and the alarm topic",
 		deletionWindowDays: DefaultKMSKeyDeletionWindowDays,
-		policy:             p.account.ApplyT(pipelineKeyPolicy).(pulumi.StringOutput),
-		tags:               p.tags,
+		policy: pulumi.All(p.account, p.region).ApplyT(func(v []any) (string, error) {
+			return pipelineKeyPolicy(v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput),
+		tags: p.tags,
 	}, p.parent)
 	if err != nil {
 		return nil, err
@@ -299,6 +304,7 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 	c.GlueTableName = table.Name
 	c.WorkgroupName = workgroup.Name
 	c.AlarmTopicArn = topicArn
+	c.EventStreamKMSKeyArn = p.key.Arn
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"routerFunctionName": c.RouterFunctionName,
 		"eventStreamName":    c.EventStreamName,
@@ -308,6 +314,8 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 		"glueTableName":      c.GlueTableName,
 		"workgroupName":      c.WorkgroupName,
 		"alarmTopicArn":      c.AlarmTopicArn,
+
+		"eventStreamKmsKeyArn": c.EventStreamKMSKeyArn,
 	})
 }
 
@@ -357,9 +365,12 @@ func (p *pipeline) role(name, service string) (*iam.Role, error) {
 }
 
 // pipelineKeyPolicy lets the account's IAM govern the key, as the default
-// policy does, and lets CloudWatch alarms of this account publish to the
-// encrypted topic.
-func pipelineKeyPolicy(account string) (string, error) {
+// policy does, lets CloudWatch alarms of this account publish to the
+// encrypted topic, and lets CloudWatch Logs encrypt this account's log
+// groups in the region with it (CloudWatch Logs User Guide, "Encrypt log
+// data in CloudWatch Logs using AWS KMS": the regional service principal,
+// limited by the encryption context's log-group ARN).
+func pipelineKeyPolicy(account, region string) (string, error) {
 	return policyDocument(
 		policyStatement{Sid: "AccountIAM", Effect: "Allow",
 			Principal: map[string]string{"AWS": "arn:aws:iam::" + account + ":root"},
@@ -368,5 +379,11 @@ func pipelineKeyPolicy(account string) (string, error) {
 			Principal: map[string]string{"Service": "cloudwatch.amazonaws.com"},
 			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*",
 			Condition: map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}},
+		policyStatement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
+			Principal: map[string]string{"Service": "logs." + region + ".amazonaws.com"},
+			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+			Resource:  "*",
+			Condition: map[string]any{"ArnLike": map[string]string{
+				"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:" + region + ":" + account + ":log-group:*"}}},
 	)
 }

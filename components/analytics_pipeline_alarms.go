@@ -122,8 +122,10 @@ func (p *pipeline) alarms(name string, router *lambda.Function, events *kinesis.
 				Id:         pulumi.String("events"),
 				ReturnData: pulumi.Bool(true),
 				Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
-					Namespace: pulumi.String("AWS/Kinesis"), MetricName: pulumi.String("IncomingRecords"),
-					Dimensions: stream, Period: pulumi.Int(60), Stat: pulumi.String("Sum"),
+					// Events, not Kinesis records: a record carries 1-500
+					// events of one session, so IncomingRecords counts sessions.
+					Namespace: pulumi.String(streamrouter.Namespace), MetricName: pulumi.String("EventsOut"),
+					Dimensions: fn, Period: pulumi.Int(60), Stat: pulumi.String("Sum"),
 				},
 			},
 			&cloudwatch.MetricAlarmMetricQueryArgs{

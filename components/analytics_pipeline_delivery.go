@@ -39,9 +39,10 @@ const (
 		`day: .timestamp | strftime("%d"), hour: .timestamp | strftime("%H")}`
 )
 
-// delivery is Firehose from the event stream to the data bucket: Parquet
-// (SNAPPY) through the Glue schema, 64 MB / 300 s buffers, event-time
-// partitions, errors under errors/, logs in CloudWatch.
+// delivery is Firehose from the event stream to the data bucket: records
+// de-aggregated into events, Parquet (SNAPPY) through the Glue schema,
+// 64 MB / 300 s buffers, event-time partitions, errors under errors/, logs
+// in CloudWatch.
 func (p *pipeline) delivery(name string, events *kinesis.Stream, database *glue.CatalogDatabase, table *glue.CatalogTable) (*kinesis.FirehoseDeliveryStream, error) {
 	logs, err := cloudwatch.NewLogGroup(p.ctx, name+"-delivery", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/kinesisfirehose/" + p.physical("analytics-delivery")),
@@ -112,20 +113,7 @@ func (p *pipeline) delivery(name string, events *kinesis.Stream, database *glue.
 				Enabled:       pulumi.Bool(true),
 				RetryDuration: pulumi.Int(300),
 			},
-			ProcessingConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationArgs{
-				Enabled: pulumi.Bool(true),
-				Processors: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArray{
-					&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs{
-						Type: pulumi.String("MetadataExtraction"),
-						Parameters: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArray{
-							&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs{
-								ParameterName: pulumi.String("MetadataExtractionQuery"), ParameterValue: pulumi.String(partitionQuery)},
-							&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs{
-								ParameterName: pulumi.String("JsonParsingEngine"), ParameterValue: pulumi.String("JQ-1.6")},
-						},
-					},
-				},
-			},
+			ProcessingConfiguration: processing(),
 			DataFormatConversionConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationArgs{
 				Enabled: pulumi.Bool(true),
 				InputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationArgs{
@@ -155,6 +143,51 @@ func (p *pipeline) delivery(name string, events *kinesis.Stream, database *glue.
 		},
 		Tags: p.tags,
 	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+}
+
+// processing splits the router's records into events, then computes each
+// event's partition keys.
+//
+// A Kinesis record from the router holds 1 to 500 events of one session, one
+// JSON object per line (docs/streamrouter.md). The Firehose developer guide,
+// "Apply dynamic partitioning to aggregated data"
+// (firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html),
+// says aggregated data must be de-aggregated before dynamic partitioning can
+// apply, that JSON de-aggregation splits consecutive JSON objects, on one
+// line or newline-delimited, at most 500 per record, and that Firehose
+// processes incoming data as: de-aggregation, then Lambda transformation,
+// then partitioning keys. The API reference (ProcessorParameter) names the
+// parameter SubRecordType; Delimiter is only for the DELIMITED type. So
+// RecordDeAggregation with SubRecordType JSON is declared first and the
+// MetadataExtraction query second, the order the guide gives, so that the
+// query reads each event's own "timestamp". Parameters are listed in the
+// order AWS reports them back and only non-default ones are set:
+// terraform-provider-aws #9827 (the provider pulumi-aws wraps) shows a
+// perpetual diff otherwise, MetadataExtractionQuery before
+// JsonParsingEngine being the order that stays clean.
+func processing() *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationArgs {
+	param := func(name, value string) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs {
+		return &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs{
+			ParameterName: pulumi.String(name), ParameterValue: pulumi.String(value)}
+	}
+	return &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationArgs{
+		Enabled: pulumi.Bool(true),
+		Processors: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArray{
+			&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs{
+				Type: pulumi.String("RecordDeAggregation"),
+				Parameters: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArray{
+					param("SubRecordType", "JSON"),
+				},
+			},
+			&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs{
+				Type: pulumi.String("MetadataExtraction"),
+				Parameters: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArray{
+					param("MetadataExtractionQuery", partitionQuery),
+					param("JsonParsingEngine", "JQ-1.6"),
+				},
+			},
+		},
+	}
 }
 
 // openXJSONSerDe reads the router's JSON into the Glue columns. A column

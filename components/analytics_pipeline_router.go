@@ -15,9 +15,11 @@ import (
 // event source mapping on the table stream.
 func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesis.Stream) (*lambda.Function, error) {
 	functionName := p.physical("stream-router")
+	// Encrypted with the pipeline's key, whose policy lets CloudWatch Logs use it.
 	logs, err := cloudwatch.NewLogGroup(p.ctx, name+"-router", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/lambda/" + functionName),
 		RetentionInDays: pulumi.Int(p.a.LogRetentionDays),
+		KmsKeyId:        p.key.Arn,
 		Tags:            p.tags,
 	}, p.parent)
 	if err != nil {

@@ -147,11 +147,23 @@ func TestPipelineStreamAndDelivery(t *testing.T) {
 	assert.Equal(t, "raw/year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/", s3["prefix"])
 	assert.Regexp(t, `^errors/!\{firehose:error-output-type\}/`, s3["errorOutputPrefix"])
 	assert.Equal(t, true, s3["dynamicPartitioningConfiguration"].(map[string]any)["enabled"])
-	processor := s3["processingConfiguration"].(map[string]any)["processors"].([]any)[0].(map[string]any)
-	assert.Equal(t, "MetadataExtraction", processor["type"])
-	assert.Contains(t, processor["parameters"], map[string]any{"parameterName": "MetadataExtractionQuery",
-		"parameterValue": `{year: .timestamp | strftime("%Y"), month: .timestamp | strftime("%m"), day: .timestamp | strftime("%d"), hour: .timestamp | strftime("%H")}`},
-		"partitions come from the event's own time")
+	// A record is 1–500 events of one session, one per line: Firehose splits
+	// it into events before it computes the partitions, so each event lands
+	// in its own hour (docs/streamrouter.md).
+	processing := s3["processingConfiguration"].(map[string]any)
+	assert.Equal(t, true, processing["enabled"])
+	processors := processing["processors"].([]any)
+	require.Len(t, processors, 2)
+	deaggregation, partitioning := processors[0].(map[string]any), processors[1].(map[string]any)
+	assert.Equal(t, "RecordDeAggregation", deaggregation["type"], "de-aggregation comes first")
+	assert.Equal(t, []any{map[string]any{"parameterName": "SubRecordType", "parameterValue": "JSON"}}, deaggregation["parameters"],
+		"JSON sub-records: one object per line; no Delimiter, which is for DELIMITED")
+	assert.Equal(t, "MetadataExtraction", partitioning["type"], "partition keys after de-aggregation")
+	assert.Equal(t, []any{
+		map[string]any{"parameterName": "MetadataExtractionQuery",
+			"parameterValue": `{year: .timestamp | strftime("%Y"), month: .timestamp | strftime("%m"), day: .timestamp | strftime("%d"), hour: .timestamp | strftime("%H")}`},
+		map[string]any{"parameterName": "JsonParsingEngine", "parameterValue": "JQ-1.6"},
+	}, partitioning["parameters"], "partitions come from each event's own time")
 	conversion := s3["dataFormatConversionConfiguration"].(map[string]any)
 	assert.Equal(t, true, conversion["enabled"])
 	assert.Equal(t, "SNAPPY", conversion["outputFormatConfiguration"].(map[string]any)["serializer"].(map[string]any)["parquetSerDe"].(map[string]any)["compression"])
@@ -286,6 +298,9 @@ func TestPipelineAlarms(t *testing.T) {
 	anomaly := alarms["analytics-events-anomaly"]
 	assert.Equal(t, "LessThanLowerOrGreaterThanUpperThreshold", anomaly["comparisonOperator"])
 	assert.Equal(t, "ANOMALY_DETECTION_BAND(events, 2)", anomaly["metricQueries"].([]any)[1].(map[string]any)["expression"])
+	events := anomaly["metricQueries"].([]any)[0].(map[string]any)["metric"].(map[string]any)
+	assert.Equal(t, "EventsOut", events["metricName"], "events, not Kinesis records (each holds a session's events)")
+	assert.Equal(t, streamrouter.Namespace, events["namespace"])
 
 	// The key lets CloudWatch publish to the encrypted topic.
 	key := get(t, kids, "aws:kms/key:Key", "analytics-key")

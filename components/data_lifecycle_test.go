@@ -48,9 +48,6 @@ func TestDataLifecycleDesignRules(t *testing.T) {
 		rule("tier-raw", "raw/", map[string]any{
 			"transitions": transitions(30, "STANDARD_IA", 90, "GLACIER_IR", 365, "DEEP_ARCHIVE"),
 			"expiration":  map[string]any{"days": 2555.0}}),
-		rule("tier-processed", "processed/", map[string]any{
-			"transitions": transitions(90, "GLACIER_IR", 365, "DEEP_ARCHIVE"),
-			"expiration":  map[string]any{"days": 2555.0}}),
 		rule("tier-errors", "errors/", map[string]any{"expiration": map[string]any{"days": 30.0}}),
 		rule("noncurrent-versions", "", map[string]any{"noncurrentVersionExpiration": map[string]any{"noncurrentDays": 30.0}}),
 		rule("expired-delete-markers", "", map[string]any{"expiration": map[string]any{"expiredObjectDeleteMarker": true}}),

@@ -37,6 +37,27 @@ var trustConditions = map[string]func(account string) map[string]any{
 	"lambda.amazonaws.com": func(account string) map[string]any {
 		return map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}
 	},
+	// Step Functions Developer Guide, "Cross-service confused deputy
+	// prevention": the execution role's trust policy names
+	// states.amazonaws.com with aws:SourceAccount (and, optionally,
+	// aws:SourceArn arn:aws:states:<region>:<account>:stateMachine:*).
+	"states.amazonaws.com": func(account string) map[string]any {
+		return map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}
+	},
+	// EventBridge Scheduler User Guide, "Set up the execution role": the
+	// trust policy of a schedule's execution role guards against the
+	// confused deputy with aws:SourceAccount (aws:SourceArn, if used, must be
+	// a schedule group's ARN).
+	"scheduler.amazonaws.com": func(account string) map[string]any {
+		return map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}
+	},
+	// AWS Backup Developer Guide, "IAM service roles" and "Cross-service
+	// confused deputy prevention": the service role's trust policy names
+	// backup.amazonaws.com with no condition; AWS Backup documents
+	// aws:SourceArn/aws:SourceAccount for resource policies only (KMS keys,
+	// SNS topics), not for the role it assumes, so none is set here rather
+	// than one the service might not send.
+	"backup.amazonaws.com": func(string) map[string]any { return nil },
 }
 
 // assumeRolePolicy lets an AWS service assume a role, only on behalf of

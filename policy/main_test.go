@@ -60,13 +60,18 @@ func TestServedOverGRPC(t *testing.T) {
 	retries, err := structpb.NewStruct(map[string]any{"maxRetryAttempts": 2})
 	require.NoError(t, err)
 	config["stream-trigger-safety"].Properties = retries
+	window, err := structpb.NewStruct(map[string]any{"minDeletionWindowDays": 14})
+	require.NoError(t, err)
+	config["kms-key-hygiene"].Properties = window
 	_, err = client.Configure(ctx, &pulumirpc.ConfigureAnalyzerRequest{PolicyConfig: config})
 	require.NoError(t, err)
 	cfg := pack.DefaultConfig()
 	cfg.MaxRetryAttempts = 2
+	cfg.MinKeyDeletionWindowDays = 14
 
 	t.Run("Analyze", func(t *testing.T) {
 		table := resourceOf("aws:dynamodb/table:Table", "sessions", map[string]property.Value{
+			"name":                      property.New("sessions"),
 			"pointInTimeRecovery":       object(map[string]property.Value{"enabled": property.New(false)}),
 			"serverSideEncryption":      property.New(property.Computed), // unknown in a preview: no verdict
 			"deletionProtectionEnabled": property.New(true),
@@ -95,7 +100,12 @@ func TestServedOverGRPC(t *testing.T) {
 			assert.Equal(t, "stream-trigger-safety", got[0].GetPolicyName())
 			assert.Contains(t, got[0].GetMessage(), "maximumRetryAttempts is 3, must be 0 to 2")
 		}
-		assertSameVerdicts(t, cfg, []pack.Resource{table}, analyze(ctx, t, client, table))
+		// Offline, stack policies run too: the table's AWS Backup selection
+		// keeps dynamodb-table-backup-coverage out of the comparison.
+		selection := resourceOf("aws:backup/selection:Selection", "sessions-backup", map[string]property.Value{
+			"resources": property.New([]property.Value{property.New("arn:aws:dynamodb:us-east-1:123456789012:table/sessions")}),
+		})
+		assertSameVerdicts(t, cfg, []pack.Resource{table, selection}, analyze(ctx, t, client, table))
 	})
 
 	t.Run("AnalyzeStack", func(t *testing.T) {
@@ -118,6 +128,205 @@ func TestServedOverGRPC(t *testing.T) {
 			"s3-bucket-tls-only", "s3-bucket-versioning"}, policies)
 		assertSameVerdicts(t, cfg, resources, diags)
 	})
+
+	// Issue 14's policies, each with a compliant, a non-compliant and an
+	// unknown-valued resource: the engine (Analyze per resource, then
+	// AnalyzeStack) reaches exactly the offline verdicts, and every policy
+	// fires on its non-compliant resource alone.
+	t.Run("PolicyPackV2", func(t *testing.T) {
+		resources, wantBad := v2Resources()
+		var diags []*pulumirpc.AnalyzeDiagnostic
+		for _, r := range resources {
+			diags = append(diags, analyze(ctx, t, client, r)...)
+		}
+		stack, err := client.AnalyzeStack(ctx, &pulumirpc.AnalyzeStackRequest{Resources: analyzerResources(t, resources)})
+		require.NoError(t, err)
+		diags = append(diags, stack.GetDiagnostics()...)
+
+		fired := map[string][]string{}
+		for _, d := range diags {
+			fired[d.GetPolicyName()] = append(fired[d.GetPolicyName()], d.GetUrn())
+		}
+		for policy, urn := range wantBad {
+			assert.Equal(t, []string{urn}, fired[policy], "%s fires on its non-compliant resource only", policy)
+		}
+		assertSameVerdicts(t, cfg, resources, diags)
+	})
+
+	// Tags the provider adds count in both paths: the engine hands every
+	// policy the resource's provider, and so does Evaluate.
+	t.Run("ProviderDefaultTags", func(t *testing.T) {
+		r := resourceOf("aws:ssm/parameter:Parameter", "untagged", map[string]property.Value{
+			"type": property.New("String"), "value": property.New("x"),
+		})
+		r.Properties = r.Properties.Delete("tags")
+		r.Provider = pack.Provider{
+			URN: "urn:pulumi:dev::manga-assist-data::pulumi:providers:aws::default", Type: "pulumi:providers:aws", Name: "default",
+			Properties: property.NewMap(map[string]property.Value{
+				"region":      property.New("us-east-1"),
+				"defaultTags": property.New(`{"tags":{"project":"p","environment":"dev","component":"c"}}`),
+			}),
+		}
+		got := analyze(ctx, t, client, r)
+		assert.Empty(t, got)
+		assertSameVerdicts(t, cfg, []pack.Resource{r}, got)
+
+		r.Provider.Properties = property.NewMap(map[string]property.Value{"region": property.New("us-east-1")})
+		got = analyze(ctx, t, client, r)
+		if assert.Len(t, got, 1) {
+			assert.Equal(t, "required-tags", got[0].GetPolicyName())
+		}
+		assertSameVerdicts(t, cfg, []pack.Resource{r}, got)
+	})
+}
+
+// v2Resources is a stack with, for every policy issue 14 added or changed, a
+// compliant resource, a resource whose values are unknown, and one
+// non-compliant resource, which wantBad names by policy.
+func v2Resources() (resources []pack.Resource, wantBad map[string]string) {
+	s := func(v string) property.Value { return property.New(v) }
+	n := func(v float64) property.Value { return property.New(v) }
+	b := func(v bool) property.Value { return property.New(v) }
+	unknown := property.New(property.Computed)
+	list := func(values ...property.Value) property.Value { return property.New(values) }
+	wantBad = map[string]string{}
+	add := func(bad string, r pack.Resource) pack.Resource {
+		if bad != "" {
+			wantBad[bad] = r.URN
+		}
+		resources = append(resources, r)
+		return r
+	}
+	const topic = "arn:aws:sns:us-east-1:123456789012:alarms"
+	const cmk = "arn:aws:kms:us-east-1:123456789012:key/k"
+
+	// kms-key-hygiene, with the 14-day minimum configured above.
+	add("", resourceOf("aws:kms/key:Key", "key-ok", map[string]property.Value{"enableKeyRotation": b(true), "deletionWindowInDays": n(20)}))
+	add("", resourceOf("aws:kms/key:Key", "key-unknown", map[string]property.Value{"enableKeyRotation": unknown, "deletionWindowInDays": unknown}))
+	add("kms-key-hygiene", resourceOf("aws:kms/key:Key", "key-bad", map[string]property.Value{"enableKeyRotation": b(true), "deletionWindowInDays": n(10)}))
+
+	// sqs-queue-dlq and scheduler-target-safety: a schedule whose dead-letter queue is a queue of the stack.
+	add("", resourceOf("aws:sqs/queue:Queue", "dlq", map[string]property.Value{"name": s("dlq"), "sqsManagedSseEnabled": b(true)}))
+	add("", resourceOf("aws:sqs/queue:Queue", "queue-unknown", map[string]property.Value{"name": unknown, "sqsManagedSseEnabled": b(true)}))
+	add("sqs-queue-dlq", resourceOf("aws:sqs/queue:Queue", "queue-bad", map[string]property.Value{"name": s("work"), "sqsManagedSseEnabled": b(true)}))
+	target := func(dlq, retries property.Value) property.Value {
+		return object(map[string]property.Value{
+			"arn": s("arn:aws:lambda:us-east-1:123456789012:function:job"), "roleArn": s("arn:aws:iam::123456789012:role/r"),
+			"deadLetterConfig": object(map[string]property.Value{"arn": dlq}),
+			"retryPolicy":      object(map[string]property.Value{"maximumRetryAttempts": retries}),
+		})
+	}
+	add("", resourceOf("aws:scheduler/schedule:Schedule", "schedule-ok", map[string]property.Value{
+		"target": target(s("arn:aws:sqs:us-east-1:123456789012:dlq"), n(3))}))
+	add("", resourceOf("aws:scheduler/schedule:Schedule", "schedule-unknown", map[string]property.Value{"target": target(unknown, unknown)}))
+	add("scheduler-target-safety", resourceOf("aws:scheduler/schedule:Schedule", "schedule-bad", map[string]property.Value{
+		"target": target(s("arn:aws:sqs:us-east-1:123456789012:dlq"), n(100))}))
+
+	// sfn-logging
+	logging := func(level, destination property.Value) map[string]property.Value {
+		return map[string]property.Value{"loggingConfiguration": object(map[string]property.Value{"level": level, "logDestination": destination})}
+	}
+	add("", resourceOf("aws:sfn/stateMachine:StateMachine", "machine-ok", logging(s("ERROR"), s("arn:aws:logs:us-east-1:123456789012:log-group:m:*"))))
+	add("", resourceOf("aws:sfn/stateMachine:StateMachine", "machine-unknown", logging(unknown, unknown)))
+	add("sfn-logging", resourceOf("aws:sfn/stateMachine:StateMachine", "machine-bad", logging(s("FATAL"), s("arn:aws:logs:us-east-1:123456789012:log-group:m:*"))))
+
+	// cloudwatch-alarm-actions
+	add("", resourceOf("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-ok", map[string]property.Value{"alarmActions": list(s(topic))}))
+	add("", resourceOf("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-unknown", map[string]property.Value{"alarmActions": unknown, "actionsEnabled": unknown}))
+	add("cloudwatch-alarm-actions", resourceOf("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-bad", map[string]property.Value{
+		"alarmActions": list(s(topic)), "actionsEnabled": b(false)}))
+
+	// athena-workgroup-guardrails
+	workgroup := func(option property.Value) map[string]property.Value {
+		return map[string]property.Value{"configuration": object(map[string]property.Value{
+			"resultConfiguration": object(map[string]property.Value{
+				"encryptionConfiguration": object(map[string]property.Value{"encryptionOption": option})})})}
+	}
+	add("", resourceOf("aws:athena/workgroup:Workgroup", "workgroup-ok", workgroup(s("SSE_KMS"))))
+	add("", resourceOf("aws:athena/workgroup:Workgroup", "workgroup-unknown", workgroup(unknown)))
+	add("athena-workgroup-guardrails", resourceOf("aws:athena/workgroup:Workgroup", "workgroup-bad", workgroup(s("SSE_S3"))))
+
+	// resource-policy-no-public-access
+	permission := func(principal, sourceArn property.Value) map[string]property.Value {
+		return map[string]property.Value{"function": s("f"), "action": s("lambda:InvokeFunction"), "principal": principal, "sourceArn": sourceArn}
+	}
+	add("", resourceOf("aws:lambda/permission:Permission", "permission-ok", permission(s("s3.amazonaws.com"), s("arn:aws:s3:::b"))))
+	add("", resourceOf("aws:lambda/permission:Permission", "permission-unknown", permission(unknown, property.Value{})))
+	add("resource-policy-no-public-access", resourceOf("aws:lambda/permission:Permission", "permission-bad",
+		permission(s("s3.amazonaws.com"), property.Value{})))
+
+	// iam-no-kms-decrypt-all, and iam-no-wildcard-actions on a resource policy.
+	rolePolicy := func(document property.Value) map[string]property.Value {
+		return map[string]property.Value{"role": s("r"), "policy": document}
+	}
+	add("", resourceOf("aws:iam/rolePolicy:RolePolicy", "decrypt-ok", rolePolicy(s(
+		`{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+cmk+`"}]}`))))
+	add("", resourceOf("aws:iam/rolePolicy:RolePolicy", "decrypt-unknown", rolePolicy(unknown)))
+	add("iam-no-kms-decrypt-all", resourceOf("aws:iam/rolePolicy:RolePolicy", "decrypt-bad", rolePolicy(s(
+		`{"Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:*:key/*"}]}`))))
+	add("iam-no-wildcard-actions", resourceOf("aws:sqs/queuePolicy:QueuePolicy", "queue-policy-bad", map[string]property.Value{
+		"queueUrl": s("https://sqs.us-east-1.amazonaws.com/123456789012/dlq"),
+		"policy": s(`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sqs:*",` +
+			`"Resource":"arn:aws:sqs:us-east-1:123456789012:dlq"}]}`)}))
+
+	// log-group-retention (advisory)
+	logGroup := func(days, key property.Value) map[string]property.Value {
+		return map[string]property.Value{"retentionInDays": days, "kmsKeyId": key}
+	}
+	add("", resourceOf("aws:cloudwatch/logGroup:LogGroup", "logs-ok", logGroup(n(365), s(cmk))))
+	add("", resourceOf("aws:cloudwatch/logGroup:LogGroup", "logs-unknown", logGroup(unknown, unknown)))
+	add("log-group-retention", resourceOf("aws:cloudwatch/logGroup:LogGroup", "logs-bad", logGroup(n(400), property.Value{})))
+
+	// dynamodb-pitr-recovery-period (advisory), dynamodb-encryption-at-rest on inline replicas,
+	// dynamodb-replica-encryption (stack), dynamodb-deletion-protection on inline replicas.
+	table := func(name string, period property.Value, replicas ...property.Value) map[string]property.Value {
+		props := map[string]property.Value{
+			"name":                      s(name),
+			"pointInTimeRecovery":       object(map[string]property.Value{"enabled": b(true), "recoveryPeriodInDays": period}),
+			"serverSideEncryption":      object(map[string]property.Value{"enabled": b(true), "kmsKeyArn": s(cmk)}),
+			"deletionProtectionEnabled": b(true),
+		}
+		if len(replicas) > 0 {
+			props["replicas"] = list(replicas...)
+		}
+		return props
+	}
+	sessions := add("", resourceOf("aws:dynamodb/table:Table", "table-ok", table("sessions", n(35))))
+	add("", resourceOf("aws:dynamodb/table:Table", "table-unknown", table("orders", unknown)))
+	add("dynamodb-pitr-recovery-period", resourceOf("aws:dynamodb/table:Table", "table-short", table("carts", n(7))))
+	inline := object(map[string]property.Value{"regionName": s("us-west-2"), "pointInTimeRecovery": b(true)})
+	inlineTable := add("dynamodb-encryption-at-rest", resourceOf("aws:dynamodb/table:Table", "table-inline", table("wishlists", n(35), inline)))
+	wantBad["dynamodb-deletion-protection"] = inlineTable.URN
+	replica := func(name string, key property.Value) pack.Resource {
+		r := resourceOf("aws:dynamodb/tableReplica:TableReplica", name, map[string]property.Value{
+			"globalTableArn": unknown, "kmsKeyArn": key, "pointInTimeRecovery": b(true), "deletionProtectionEnabled": b(true),
+		})
+		r.PropertyDependencies = map[string][]string{"globalTableArn": {sessions.URN}}
+		r.Dependencies = []string{sessions.URN}
+		return r
+	}
+	add("", replica("replica-ok", s("arn:aws:kms:us-west-2:123456789012:key/w")))
+	add("", replica("replica-unknown", unknown))
+	add("dynamodb-replica-encryption", replica("replica-bad", property.Value{}))
+
+	// firehose-buffer-size-minimum: conversion on, size unset, and a stream with the size unknown.
+	firehose := func(size property.Value) map[string]property.Value {
+		s3 := map[string]property.Value{
+			"bucketArn": s("arn:aws:s3:::lake"), "bufferingInterval": n(300), "compressionFormat": s("UNCOMPRESSED"),
+			"errorOutputPrefix": s("errors/"),
+			"dataFormatConversionConfiguration": object(map[string]property.Value{"outputFormatConfiguration": object(map[string]property.Value{
+				"serializer": object(map[string]property.Value{"parquetSerDe": object(map[string]property.Value{})})})}),
+		}
+		if !size.IsNull() {
+			s3["bufferingSize"] = size
+		}
+		return map[string]property.Value{"destination": s("extended_s3"), "extendedS3Configuration": object(s3)}
+	}
+	add("", resourceOf("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "firehose-ok", firehose(n(128))))
+	add("", resourceOf("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "firehose-unknown", firehose(unknown)))
+	add("firehose-buffer-size-minimum", resourceOf("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "firehose-bad",
+		firehose(property.Value{})))
+	return resources, wantBad
 }
 
 // startAnalyzer runs the policy program's server in this process and dials
@@ -160,7 +369,7 @@ func analyze(
 ) []*pulumirpc.AnalyzeDiagnostic {
 	t.Helper()
 	got, err := client.Analyze(ctx, &pulumirpc.AnalyzeRequest{
-		Type: r.Type, Urn: r.URN, Name: r.Name, Properties: marshal(t, r.Properties),
+		Type: r.Type, Urn: r.URN, Name: r.Name, Properties: marshal(t, r.Properties), Provider: providerOf(t, r),
 	})
 	require.NoError(t, err)
 	return got.GetDiagnostics()
@@ -229,7 +438,7 @@ func settingsOf(bucket pack.Resource) []pack.Resource {
 			"ignorePublicAcls": property.New(true), "restrictPublicBuckets": property.New(true),
 		}),
 		setting("aws:s3/bucketPolicy:BucketPolicy", "policy", map[string]property.Value{
-			"policy": property.New(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",` +
+			"policy": property.New(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",` +
 				`"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`),
 		}),
 	}
@@ -244,10 +453,20 @@ func analyzerResources(t *testing.T, resources []pack.Resource) []*pulumirpc.Ana
 		}
 		out = append(out, &pulumirpc.AnalyzerResource{
 			Type: r.Type, Urn: r.URN, Name: r.Name, Properties: marshal(t, r.Properties),
-			Dependencies: r.Dependencies, PropertyDependencies: deps,
+			Dependencies: r.Dependencies, PropertyDependencies: deps, Provider: providerOf(t, r),
 		})
 	}
 	return out
+}
+
+// providerOf is the resource's provider as the engine sends it, or nil.
+func providerOf(t *testing.T, r pack.Resource) *pulumirpc.AnalyzerProviderResource {
+	if r.Provider.Type == "" {
+		return nil
+	}
+	return &pulumirpc.AnalyzerProviderResource{
+		Type: r.Provider.Type, Urn: r.Provider.URN, Name: r.Provider.Name, Properties: marshal(t, r.Provider.Properties),
+	}
 }
 
 // marshal encodes properties the way the engine sends them, unknowns included.

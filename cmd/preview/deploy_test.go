@@ -155,12 +155,11 @@ func TestSummaryNamesWhatIsPlannedButNotCreated(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	summary, _, _ := strings.Cut(out, "\n")
 	assert.Contains(t, summary, "not created: failover routing (failoverHostedZoneId is empty: replicas and alarms only)")
-	assert.Contains(t, summary, "scheduled table exports cron(0 2 * * ? *) and cron(0 3 ? * SUN *)")
+	assert.NotContains(t, summary, "table exports", "the BackupSchedule creates the exports")
 
 	code, out, errOut = runPreview(t, "-stack", "dev", "-json")
 	require.Equal(t, 0, code, errOut)
 	var doc struct{ Planned []string }
 	require.NoError(t, json.Unmarshal([]byte(out), &doc))
-	require.Len(t, doc.Planned, 1, "dev lists no replica regions, so no word on failover routing: %v", doc.Planned)
-	assert.Contains(t, doc.Planned[0], "scheduled table exports")
+	assert.Empty(t, doc.Planned, "dev lists no replica regions, so no word on failover routing, and the exports are built")
 }

@@ -25,7 +25,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -33,6 +35,7 @@ import (
 	"github.com/manga-assist/manga-assist-data/internal/preview"
 	"github.com/manga-assist/manga-assist-data/internal/program"
 	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
+	"github.com/manga-assist/manga-assist-data/policy/pack"
 )
 
 func main() {
@@ -137,9 +140,33 @@ func previewStack(prog pulumi.RunFunc, dir, stack string, stderr io.Writer) (pre
 		}
 		return preview.Result{}, err
 	}
-	result, err := preview.Run(prog, sc.Project, stack, settings.Region, sc.Values, sc.Encrypted...)
+	policy, err := policyConfig(dir, stack)
+	if err != nil {
+		return preview.Result{}, err
+	}
+	result, err := preview.RunWithPolicy(policy, prog, sc.Project, stack, settings.Region, sc.Values, sc.Encrypted...)
 	result.Planned = program.Planned(settings)
 	return result, err
+}
+
+// policyConfig is the policy pack's config for stack: the defaults,
+// overridden by policy/config/<stack>.json when it exists, the file that
+// `pulumi preview --policy-pack policy --policy-pack-config` takes for the
+// same stack (docs/policies.md).
+func policyConfig(dir, stack string) (pack.Config, error) {
+	path := filepath.Join(dir, "policy", "config", stack+".json")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return pack.DefaultConfig(), nil
+	}
+	if err != nil {
+		return pack.Config{}, err
+	}
+	cfg, err := pack.ParseConfig(raw, pack.DefaultConfig())
+	if err != nil {
+		return pack.Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
 }
 
 func writeFile(path string, write func(io.Writer) error) error {

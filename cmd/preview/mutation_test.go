@@ -3,11 +3,22 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/athena"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,8 +84,26 @@ func TestUnchangedProgramHasNoMandatoryViolation(t *testing.T) {
 		assert.Equal(t, 0, code, errOut)
 		assert.Empty(t, mandatoryPolicies(violations), stack)
 	}
+	// prod passes every policy, advisory ones too, but log-group-retention:
+	// its log groups keep 90 days (logRetentionDays) where the policy asks
+	// for a year, and three components' log groups have no key yet (the
+	// Firehose one in analytics_pipeline_delivery.go, the orchestrator's in
+	// backup_schedule.go, the workflow's in processed_layer_workflow.go;
+	// handed over with issue 14). Shrink this list as they are fixed.
 	_, prod, _ := previewMutated(t, program.Run, "prod")
-	assert.Empty(t, prod, "prod passes every policy, advisory ones too")
+	got := map[string]bool{}
+	for _, v := range prod {
+		got[v.Policy+" "+v.URN[strings.LastIndex(v.URN, "::")+2:]+": "+v.Message[:strings.Index(v.Message, " ")]] = true
+	}
+	assert.Equal(t, map[string]bool{
+		"log-group-retention analytics-router: retentionInDays":     true,
+		"log-group-retention analytics-delivery: retentionInDays":   true,
+		"log-group-retention analytics-delivery: kmsKeyId":          true,
+		"log-group-retention backups-orchestrator: retentionInDays": true,
+		"log-group-retention backups-orchestrator: kmsKeyId":        true,
+		"log-group-retention processed-workflow: retentionInDays":   true,
+		"log-group-retention processed-workflow: kmsKeyId":          true,
+	}, got, "prod's only advisory verdicts")
 }
 
 func TestMutationsAreCaughtByName(t *testing.T) {
@@ -98,6 +127,54 @@ func TestMutationsAreCaughtByName(t *testing.T) {
 		"a wildcard IAM action": {mutated(onType("aws:iam/rolePolicy:RolePolicy", func(p pulumi.Input) {
 			p.(*iam.RolePolicyArgs).Policy = pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
 		}), nil), []string{"iam-no-wildcard-actions"}},
+
+		// Issue 14: the new mandatory policies, and the checks that were too lax.
+		"a key that never rotates": {mutated(onType("aws:kms/key:Key", func(p pulumi.Input) {
+			p.(*kms.KeyArgs).EnableKeyRotation = pulumi.Bool(false)
+		}), nil), []string{"kms-key-hygiene"}},
+		"decrypt with every key": {mutated(onType("aws:iam/rolePolicy:RolePolicy", func(p pulumi.Input) {
+			p.(*iam.RolePolicyArgs).Policy = pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)
+		}), nil), []string{"iam-no-kms-decrypt-all", "iam-no-wildcard-actions"}},
+		"an AWS managed admin policy attached": {mutated(onType("aws:iam/rolePolicyAttachment:RolePolicyAttachment", func(p pulumi.Input) {
+			p.(*iam.RolePolicyAttachmentArgs).PolicyArn = pulumi.String("arn:aws:iam::aws:policy/AdministratorAccess")
+		}), nil), []string{"iam-no-wildcard-actions"}},
+		"a schedule without its dead-letter queue": {mutated(onType("aws:scheduler/schedule:Schedule", func(p pulumi.Input) {
+			p.(*scheduler.ScheduleArgs).Target.(*scheduler.ScheduleTargetArgs).DeadLetterConfig = nil
+		}), nil), []string{"scheduler-target-safety"}},
+		"an alarm that tells nobody": {mutated(onType("aws:cloudwatch/metricAlarm:MetricAlarm", func(p pulumi.Input) {
+			p.(*cloudwatch.MetricAlarmArgs).AlarmActions = nil
+		}), nil), []string{"cloudwatch-alarm-actions"}},
+		"a workgroup clients may override": {mutated(onType("aws:athena/workgroup:Workgroup", func(p pulumi.Input) {
+			p.(*athena.WorkgroupArgs).Configuration.(*athena.WorkgroupConfigurationArgs).EnforceWorkgroupConfiguration = pulumi.Bool(false)
+		}), nil), []string{"athena-workgroup-guardrails"}},
+		"a replica without its own key": {mutated(onType("aws:dynamodb/tableReplica:TableReplica", func(p pulumi.Input) {
+			p.(*dynamodb.TableReplicaArgs).KmsKeyArn = nil
+		}), nil), []string{"dynamodb-replica-encryption"}},
+		"Parquet with the default buffer size": {mutated(onType("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", func(p pulumi.Input) {
+			p.(*kinesis.FirehoseDeliveryStreamArgs).ExtendedS3Configuration.(*kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs).BufferingSize = nil
+		}), nil), []string{"firehose-buffer-size-minimum"}},
+		"a TLS deny narrowed to reads": {mutated(onType("aws:s3/bucketPolicy:BucketPolicy", func(p pulumi.Input) {
+			p.(*s3.BucketPolicyArgs).Policy = pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",` +
+				`"Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`)
+		}), nil), []string{"s3-bucket-tls-only"}},
+		"a queue with no dead-letter queue": {mutated(nil, func(ctx *pulumi.Context) error {
+			_, err := sqs.NewQueue(ctx, "stray", &sqs.QueueArgs{SqsManagedSseEnabled: pulumi.Bool(true)})
+			return err
+		}), []string{"sqs-queue-dlq"}},
+		"a state machine that logs nothing": {mutated(nil, func(ctx *pulumi.Context) error {
+			_, err := sfn.NewStateMachine(ctx, "stray", &sfn.StateMachineArgs{
+				RoleArn:    pulumi.String("arn:aws:iam::123456789012:role/stray"),
+				Definition: pulumi.String(`{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`),
+			})
+			return err
+		}), []string{"sfn-logging"}},
+		"a function anyone may invoke": {mutated(nil, func(ctx *pulumi.Context) error {
+			_, err := lambda.NewPermission(ctx, "public", &lambda.PermissionArgs{
+				Function: pulumi.String("manga-assist-stream-router-prod"), Action: pulumi.String("lambda:InvokeFunction"),
+				Principal: pulumi.String("*"),
+			})
+			return err
+		}), []string{"resource-policy-no-public-access"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -138,4 +215,78 @@ func TestPlainTextAlarmEmailIsRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "manga-assist-data:alarmEmail")
 	assert.Contains(t, err.Error(), "pulumi config set --secret alarmEmail")
 	assert.NotContains(t, err.Error(), "oncall@example.com")
+}
+
+// Issue 14, weakness 10: tags the AWS provider adds (its defaultTags) count
+// offline as they do in the engine, which hands every resource policy its
+// provider: the default provider, configured by the stack's aws:defaultTags,
+// and an explicit one.
+func TestProviderDefaultTagsCountOffline(t *testing.T) {
+	const tags = `{"tags":{"project":"manga-assist-data","environment":"dev","component":"test"}}`
+	parameter := func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
+		_, err := ssm.NewParameter(ctx, "untagged", &ssm.ParameterArgs{Type: pulumi.String("String"), Value: pulumi.String("x")}, opts...)
+		return err
+	}
+	requiredTags := func(result preview.Result) []preview.Violation {
+		var out []preview.Violation
+		for _, v := range result.Violations {
+			if v.Policy == "required-tags" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+
+	bare, err := preview.Run(func(ctx *pulumi.Context) error { return parameter(ctx) },
+		"manga-assist-data", "dev", "us-east-1", map[string]string{"aws:region": "us-east-1"})
+	require.NoError(t, err)
+	require.Len(t, requiredTags(bare), 1, "without default tags the parameter lacks them")
+
+	byConfig, err := preview.Run(func(ctx *pulumi.Context) error { return parameter(ctx) },
+		"manga-assist-data", "dev", "us-east-1", map[string]string{"aws:region": "us-east-1", "aws:defaultTags": tags})
+	require.NoError(t, err)
+	assert.Empty(t, requiredTags(byConfig), "the default provider's defaultTags (stack config) count")
+
+	explicit, err := preview.Run(func(ctx *pulumi.Context) error {
+		p, err := aws.NewProvider(ctx, "tagging", &aws.ProviderArgs{
+			Region: pulumi.String("us-east-1"),
+			DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{
+				"project": pulumi.String("manga-assist-data"), "environment": pulumi.String("dev"), "component": pulumi.String("test"),
+			}},
+		})
+		if err != nil {
+			return err
+		}
+		return parameter(ctx, pulumi.Provider(p))
+	}, "manga-assist-data", "dev", "us-east-1", map[string]string{"aws:region": "us-east-1"})
+	require.NoError(t, err)
+	assert.Empty(t, requiredTags(explicit), "an explicit provider's defaultTags count")
+}
+
+// dev's keys wait 7 days before deletion (kmsKeyDeletionWindowDays: 7) where
+// kms-key-hygiene asks for 30. policy/config/dev.json relaxes that for dev
+// alone, and the offline preview reads it as `pulumi preview
+// --policy-pack-config policy/config/dev.json` does.
+func TestDevPolicyConfig(t *testing.T) {
+	code, violations, errOut := previewMutated(t, program.Run, "dev")
+	assert.Equal(t, 0, code, errOut)
+	assert.Empty(t, mandatoryPolicies(violations))
+
+	sc, err := preview.LoadStackConfig(projectDir, "dev")
+	require.NoError(t, err)
+	defaults, err := preview.Run(program.Run, sc.Project, "dev", "us-east-1", sc.Values)
+	require.NoError(t, err)
+	var keys []string
+	for _, v := range defaults.Mandatory() {
+		assert.Equal(t, "kms-key-hygiene", v.Policy, v.Message)
+		assert.Contains(t, v.Message, "deletionWindowInDays is 7, below the minimum of 30")
+		keys = append(keys, v.URN)
+	}
+	assert.NotEmpty(t, keys, "without dev.json, dev's 7-day keys fail kms-key-hygiene")
+
+	code, _, errOut = previewMutated(t, mutated(onType("aws:kms/key:Key", func(p pulumi.Input) {
+		p.(*kms.KeyArgs).DeletionWindowInDays = pulumi.Int(6)
+	}), nil), "dev")
+	assert.Equal(t, 1, code, "dev.json lowers the minimum to 7, not further")
+	assert.Contains(t, errOut, "kms-key-hygiene")
 }

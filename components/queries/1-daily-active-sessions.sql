@@ -1,4 +1,4 @@
--- Per UTC day of the last 7 (today included): sessions that wrote at least one new turn, new user turns (user messages) and new handoff items (handoffs), each stream event counted once.
+-- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by event_id; for complete days up to yesterday, 1-daily-active-sessions-processed reads the processed table). Per UTC day of the last 7 (today included): sessions that wrote at least one new turn, new user turns (user messages) and new handoff items (handoffs), each stream event counted once.
 --
 -- The table holds one row per INSERT, MODIFY and REMOVE of an item, and delivery is at least
 -- once: so only INSERTs count (a TTL deletion is a REMOVE, an edit a MODIFY), and each event_id

@@ -1,4 +1,4 @@
--- Turns per conversation that ended (its status changed into 'disconnected') in the last 30 UTC days, today included: how many ended, and the average, spread, maximum and percentiles of their turn counts, each conversation counted once at its last such change.
+-- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by event_id; for complete days up to yesterday, 2-conversation-length-processed reads the processed table). Turns per conversation that ended (its status changed into 'disconnected') in the last 30 UTC days, today included: how many ended, and the average, spread, maximum and percentiles of their turn counts, each conversation counted once at its last such change.
 --
 -- A conversation ends with a MODIFY of its meta item whose status becomes 'disconnected' (old
 -- status different); later MODIFYs while it stays disconnected, and the REMOVE when TTL deletes

@@ -1,4 +1,4 @@
--- Handoffs to a human agent (new handoff items) in the last 30 UTC days, today included, by UTC hour of day: how many, and their share of all handoffs in the window, each stream event counted once.
+-- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by event_id; for complete days up to yesterday, 3-handoff-rate-by-hour-processed reads the processed table). Handoffs to a human agent (new handoff items) in the last 30 UTC days, today included, by UTC hour of day: how many, and their share of all handoffs in the window, each stream event counted once.
 --
 -- A handoff is the INSERT of a handoff item; its MODIFYs and its REMOVE (TTL) are not new
 -- handoffs. Each event_id is kept once: delivery is at least once. The hour is the event's own

@@ -1,4 +1,4 @@
--- Per UTC day of the last 30 (today included): tokens of the turns written that day (new turn items), the input cost they imply at $0.003 per 1,000 tokens, and how many turns, each stream event counted once.
+-- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by event_id; for complete days up to yesterday, 4-token-usage-processed reads the processed table). Per UTC day of the last 30 (today included): tokens of the turns written that day (new turn items), the input cost they imply at $0.003 per 1,000 tokens, and how many turns, each stream event counted once.
 --
 -- A turn's tokens count once, at its INSERT: a MODIFY of the turn repeats its token_count and a
 -- REMOVE (TTL) carries the old one. Each event_id is kept once: delivery is at least once.

@@ -1,4 +1,4 @@
--- The 100 sessions that most recently escalated to a human (status changed into 'handoff') in the last 30 UTC days, today included, one row per session at its latest escalation: customer, turns before the handoff, and agent and reason of the session's latest new handoff item; each stream event counted once.
+-- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by event_id; for complete days up to yesterday, 5-escalated-sessions-processed reads the processed table). The 100 sessions that most recently escalated to a human (status changed into 'handoff') in the last 30 UTC days, today included, one row per session at its latest escalation: customer, turns before the handoff, and agent and reason of the session's latest new handoff item; each stream event counted once.
 --
 -- An escalation is a MODIFY of the meta item whose status becomes 'handoff' (old status
 -- different); later MODIFYs while in handoff and the REMOVE (TTL) are not escalations. Agent and

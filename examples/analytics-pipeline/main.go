@@ -6,7 +6,9 @@
 package main
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/manga-assist/manga-assist-data/components"
 )
@@ -22,6 +24,18 @@ func program(ctx *pulumi.Context) error {
 		Tags: tags,
 	})
 	if err != nil {
+		return err
+	}
+
+	// The team backs the table up with the AWS Backup plan it already runs
+	// (the policy pack wants every table covered by a BackupSchedule or an
+	// AWS Backup selection); its plan and role come from the stack's config.
+	cfg := config.New(ctx, "")
+	if _, err := backup.NewSelection(ctx, "shop-sessions-backup", &backup.SelectionArgs{
+		PlanId:     pulumi.String(orDefault(cfg.Get("backupPlanId"), "shop-backup-plan")),
+		IamRoleArn: pulumi.String(orDefault(cfg.Get("backupRoleArn"), "arn:aws:iam::111122223333:role/shop-backup")),
+		Resources:  pulumi.StringArray{table.TableArn},
+	}); err != nil {
 		return err
 	}
 
@@ -70,4 +84,11 @@ func program(ctx *pulumi.Context) error {
 	}
 	ctx.Export("workgroup", pipeline.WorkgroupName)
 	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

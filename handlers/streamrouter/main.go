@@ -22,6 +22,10 @@ import (
 	"github.com/manga-assist/manga-assist-data/internal/streamrouter"
 )
 
+// The router decodes the stream event itself; lambda.Start hands it the raw
+// payload only if it is a lambda.Handler.
+var _ lambda.Handler = (*streamrouter.Router)(nil)
+
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	router, err := newRouter(context.Background(), logger)
@@ -31,7 +35,7 @@ func main() {
 		logger.Error("stream router cannot start", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(router.Handle)
+	lambda.Start(router) // Router.Invoke, not aws-lambda-go's reflective decoding (docs/streamrouter.md)
 }
 
 func newRouter(ctx context.Context, logger *slog.Logger) (*streamrouter.Router, error) {

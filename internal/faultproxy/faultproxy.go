@@ -7,7 +7,10 @@
 // A failed entry is really not written: it is removed from the request
 // before the request goes on, and a failure result (ErrorCode, ErrorMessage)
 // is spliced into the answer at its position, with FailedRecordCount fixed.
-// A failed call never reaches the emulator.
+// A failed call never reaches the emulator, unless its fault says
+// AfterWrite: then the call is forwarded whole, the emulator writes its
+// records, and the answer is lost: replaced by the fault, or by a reset
+// connection. That is how a client sees a write whose answer broke.
 //
 // Only the awsJson1.1 protocol is understood; aws-sdk-go-v2's Kinesis client
 // (v1.56) speaks it (Content-Type application/x-amz-json-1.1, X-Amz-Target
@@ -24,7 +27,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
@@ -56,20 +61,35 @@ type CallFault struct {
 	Status  int
 	Code    string
 	Message string
+	// Reset answers by resetting the connection instead (Status, Code and
+	// Message are not used): the client gets no HTTP answer at all.
+	Reset bool
+	// AfterWrite forwards the call whole to the emulator, which writes its
+	// records, and then answers with the fault instead of the emulator's
+	// answer. Without it, the call never reaches the emulator.
+	AfterWrite bool
 }
 
-// Whole-call faults as Kinesis reports them.
+// Whole-call faults as Kinesis reports them, and broken connections.
 var (
 	Throttled   = CallFault{Status: http.StatusBadRequest, Code: ErrThroughputExceeded, Message: "Rate exceeded for stream (injected by faultproxy)"}
 	ServerError = CallFault{Status: http.StatusInternalServerError, Code: ErrInternalFailure, Message: "Internal service failure (injected by faultproxy)"}
+	// Reset breaks the connection before the call is written.
+	Reset = CallFault{Reset: true}
+	// LostAnswer writes the call, then answers 500 InternalFailure.
+	LostAnswer = CallFault{Status: http.StatusInternalServerError, Code: ErrInternalFailure,
+		Message: "Internal service failure after the write (injected by faultproxy)", AfterWrite: true}
+	// ResetAfterWrite writes the call, then breaks the connection.
+	ResetAfterWrite = CallFault{Reset: true, AfterWrite: true}
 )
 
 // Stats count what the proxy did to PutRecords calls.
 type Stats struct {
 	Calls            int // PutRecords calls received
-	FailedCalls      int // answered with a CallFault
+	FailedCalls      int // answered with a CallFault, AfterWrite ones included
+	LostAnswers      int // of FailedCalls, those written before the fault (AfterWrite)
 	FailedEntries    int // entries failed and not forwarded
-	ForwardedEntries int // entries passed on to the emulator
+	ForwardedEntries int // entries passed on to the emulator, AfterWrite calls included
 }
 
 // Proxy is an http.Handler; serve it with httptest.NewServer and point the
@@ -186,6 +206,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if callFault != nil {
+		if callFault.AfterWrite {
+			fwd := r.Clone(r.Context())
+			fwd.Body = io.NopCloser(bytes.NewReader(body))
+			fwd.ContentLength = int64(len(body))
+			answer := httptest.NewRecorder()
+			p.forward.ServeHTTP(answer, fwd)
+			if answer.Code != http.StatusOK { // not written after all: say so rather than pretend
+				http.Error(w, fmt.Sprintf("faultproxy: the emulator refused a call to be written (%d): %s", answer.Code, answer.Body), http.StatusBadGateway)
+				return
+			}
+		}
+		if callFault.Reset {
+			resetConnection(w)
+			return
+		}
 		writeAPIError(w, *callFault)
 		return
 	}
@@ -217,6 +252,10 @@ func (p *Proxy) decide(entries []json.RawMessage) (codes []string, callFault *Ca
 	if p.failCall != nil {
 		if f := p.failCall(call); f != nil {
 			p.stats.FailedCalls++
+			if f.AfterWrite {
+				p.stats.LostAnswers++
+				p.stats.ForwardedEntries += len(entries)
+			}
 			return nil, f, nil
 		}
 	}
@@ -316,6 +355,19 @@ func injectedMessage(code string) string {
 		return "Internal service failure."
 	}
 	return "Rate exceeded for shard (injected by faultproxy)."
+}
+
+// resetConnection closes the client's connection with a TCP reset and no
+// answer.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // the server drops the connection
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0) // RST rather than FIN
+	}
+	_ = conn.Close()
 }
 
 func writeAPIError(w http.ResponseWriter, f CallFault) {

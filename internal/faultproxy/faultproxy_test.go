@@ -156,6 +156,53 @@ func TestFailedCalls(t *testing.T) {
 	}
 }
 
+// A lost answer: the emulator writes the call, the client gets an error.
+// That is how a retry can write the same records twice.
+func TestAfterWriteFaultsWriteAndFail(t *testing.T) {
+	for _, fault := range []faultproxy.CallFault{faultproxy.LostAnswer, faultproxy.ResetAfterWrite} {
+		t.Run(fmt.Sprintf("reset=%v", fault.Reset), func(t *testing.T) {
+			proxy, through, direct := setup(t)
+			proxy.FailCalls(func(call int) *faultproxy.CallFault {
+				if call == 1 {
+					return &fault
+				}
+				return nil
+			})
+			_, err := putRecords(t.Context(), through, 3)
+			require.Error(t, err)
+			var apiErr smithy.APIError
+			if fault.Reset {
+				assert.False(t, errors.As(err, &apiErr), "no answer at all, not an API error: %v", err)
+			} else {
+				require.True(t, errors.As(err, &apiErr), "want an API error, got %v", err)
+				assert.Equal(t, faultproxy.ErrInternalFailure, apiErr.ErrorCode())
+			}
+			assert.Equal(t, []string{"record-0", "record-1", "record-2"}, written(t, direct), "written although the call failed")
+
+			_, err = putRecords(t.Context(), through, 3) // the client's retry
+			require.NoError(t, err)
+			assert.Len(t, written(t, direct), 6, "the retry writes them again")
+			assert.Equal(t, faultproxy.Stats{Calls: 2, FailedCalls: 1, LostAnswers: 1, ForwardedEntries: 6}, proxy.Stats())
+		})
+	}
+}
+
+// A reset before the write: nothing written, and the client sees a broken
+// connection.
+func TestResetBeforeTheWrite(t *testing.T) {
+	proxy, through, direct := setup(t)
+	proxy.FailCalls(func(call int) *faultproxy.CallFault {
+		if call == 1 {
+			return &faultproxy.Reset
+		}
+		return nil
+	})
+	_, err := putRecords(t.Context(), through, 2)
+	require.Error(t, err)
+	assert.Empty(t, written(t, direct))
+	assert.Equal(t, faultproxy.Stats{Calls: 1, FailedCalls: 1}, proxy.Stats())
+}
+
 func TestAlwaysFailsEveryCall(t *testing.T) {
 	proxy, through, _ := setup(t)
 	proxy.FailCalls(faultproxy.Always(faultproxy.ServerError))

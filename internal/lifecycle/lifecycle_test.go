@@ -25,13 +25,30 @@ func TestDesignRules(t *testing.T) {
 	assert.Equal(t, []Rule{
 		{ID: "tier-raw", Prefix: "raw/", ExpireDays: 2555, Transitions: []Transition{
 			{30, StandardIA}, {90, GlacierIR}, {365, DeepArchive}}},
-		{ID: "tier-processed", Prefix: "processed/", ExpireDays: 2555, Transitions: []Transition{
-			{90, GlacierIR}, {365, DeepArchive}}},
 		{ID: "tier-errors", Prefix: "errors/", ExpireDays: 30},
 		{ID: "noncurrent-versions", NoncurrentExpireDays: 30},
 		{ID: "expired-delete-markers", ExpiredDeleteMarker: true},
 		{ID: "abort-incomplete-multipart", AbortMultipartDays: 7},
 	}, p.Rules())
+}
+
+// No rule that expires or moves current objects reaches the Iceberg table
+// under processed/, whatever the retentions: lifecycle would corrupt it
+// (see AnalyticsTiers). Only the rules for noncurrent versions, delete
+// markers and incomplete uploads may, which never touch a current object.
+func TestAnalyticsTiersLeaveTheIcebergTableAlone(t *testing.T) {
+	for _, days := range []int{1, 7, 30, 90, 365, 400, 545, 2555, 36500} {
+		p := designPolicy()
+		p.Tiers = AnalyticsTiers(days, min(days, 30))
+		require.NoError(t, p.Validate(), "%d days", days)
+		for _, r := range p.Rules() {
+			if !strings.HasPrefix(IcebergPrefix, r.Prefix) && !strings.HasPrefix(r.Prefix, IcebergPrefix) {
+				continue // the rule's prefix and processed/ are apart
+			}
+			assert.Zerof(t, r.ExpireDays, "%d days: rule %s expires objects under %s", days, r.ID, IcebergPrefix)
+			assert.Emptyf(t, r.Transitions, "%d days: rule %s moves objects under %s", days, r.ID, IcebergPrefix)
+		}
+	}
 }
 
 func TestUnversionedBucketHasNoVersionRules(t *testing.T) {
@@ -138,4 +155,24 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	err := p.Validate()
 	require.Error(t, err)
 	assert.Len(t, strings.Split(err.Error(), "\n"), 2, "%v", err)
+}
+
+// A retained restore chain is the full export before a point of the
+// retention period plus every incremental after it: the oldest file it needs
+// is up to FullExportMaxAgeDays older than the retention period, and S3
+// counts ages up to the next midnight. One rule covers the whole exports/
+// prefix, so the shared AWSDynamoDB/data/ files age with their manifests.
+func TestBackupTiersOutliveEveryRetainedRestoreChain(t *testing.T) {
+	for _, days := range []int{1, 7, 35, 90, 365, 2555} {
+		tiers := BackupTiers(days)
+		require.Len(t, tiers, 1, "one rule for exports/, none for AWSDynamoDB/data/ alone")
+		assert.Equal(t, "exports/", tiers[0].Prefix)
+		assert.GreaterOrEqual(t, tiers[0].ExpireDays, days+FullExportMaxAgeDays+2,
+			"retention %d: the full export a kept incremental needs must outlive it", days)
+		p := designPolicy()
+		p.Tiers = tiers
+		for _, r := range p.Rules() {
+			assert.NotContains(t, r.Prefix, "AWSDynamoDB", "no rule may single out export files")
+		}
+	}
 }

@@ -14,7 +14,5 @@ func Planned(cfg stackconfig.Settings) []string {
 	if len(cfg.ReplicaRegions) > 0 && cfg.FailoverHostedZoneID == "" {
 		out = append(out, "failover routing (failoverHostedZoneId is empty: replicas and alarms only)")
 	}
-	out = append(out, "scheduled table exports "+cfg.IncrementalExportSchedule+" and "+cfg.FullExportSchedule+
-		" (incrementalExportSchedule, fullExportSchedule; BackupSchedule is planned)")
 	return out
 }

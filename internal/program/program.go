@@ -98,6 +98,76 @@ func Run(ctx *pulumi.Context) error {
 		ctx.Export("failoverRecordName", global.RecordName)
 	}
 
+	// The table's backups: a gap-free chain of exports into the backup
+	// bucket, and AWS Backup recovery points, copied to the first replica
+	// region when there is one. Alarms go to the pipeline's topic (none when
+	// alarms are off: alarmTopic is nil then, never an empty ARN).
+	var copyTo string
+	if len(cfg.ReplicaRegions) > 0 {
+		copyTo = cfg.ReplicaRegions[0]
+	}
+	var lock *components.VaultLock
+	if cfg.BackupVaultLock {
+		lock = &components.VaultLock{} // governance mode, the plan's retentions
+	}
+	backups, err := components.NewBackupSchedule(ctx, "backups", &components.BackupScheduleArgs{
+		TableName:           table.TableName,
+		TableArn:            table.TableArn,
+		TableKMSKeyArn:      table.KMSKeyArn,
+		Bucket:              store.backups.Ref(),
+		IncrementalSchedule: cfg.IncrementalExportSchedule,
+		FullSchedule:        cfg.FullExportSchedule,
+		DailyRetentionDays:  cfg.BackupRetentionDays,
+		// A weekly point is kept at least as long as a daily one.
+		WeeklyRetentionDays:      max(cfg.WeeklyBackupRetentionDays, cfg.BackupRetentionDays),
+		CopyToRegion:             copyTo,
+		VaultLock:                lock,
+		ForceDestroy:             cfg.ForceDestroyBuckets,
+		LogRetentionDays:         cfg.LogRetentionDays,
+		KMSKeyDeletionWindowDays: cfg.KMSKeyDeletionWindowDays,
+		Alarms:                   components.BackupAlarms{TopicArn: alarmTopic},
+		Tags:                     tags,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Each event once, in an Iceberg table under processed/ of the data
+	// bucket, kept by a daily Step Functions workflow of Athena queries;
+	// the optional QuickSight and OpenSearch Serverless sinks are on when
+	// their setting names a principal. Alarms go to the pipeline's topic.
+	var quickSight *components.QuickSightSink
+	if cfg.QuickSightPrincipalARN != "" {
+		quickSight = &components.QuickSightSink{PrincipalArn: cfg.QuickSightPrincipalARN}
+	}
+	var openSearch *components.OpenSearchSink
+	if cfg.OpenSearchReaderARN != "" {
+		openSearch = &components.OpenSearchSink{
+			ReaderArn:            cfg.OpenSearchReaderARN,
+			EventStreamArn:       pipeline.EventStreamArn,
+			EventStreamKMSKeyArn: pipeline.EventStreamKMSKeyArn,
+			// Standby replicas double the minimum: 2 OCUs instead of 1 (see openSearchReaderArn).
+			StandbyReplicas: !stackconfig.IsDevStack(cfg.Stack),
+		}
+	}
+	processed, err := components.NewProcessedLayer(ctx, "processed", &components.ProcessedLayerArgs{
+		DatabaseName:       pipeline.GlueDatabaseName,
+		RawTableName:       pipeline.GlueTableName,
+		Workgroup:          pipeline.WorkgroupName,
+		DataBucket:         store.data.Ref(),
+		QueryResultsBucket: store.queryResults.Ref(),
+		AlarmTopicArn:      alarmTopic,
+		RetentionDays:      cfg.AnalyticsRetentionDays,
+		LogRetentionDays:   cfg.LogRetentionDays,
+		ForceDestroy:       cfg.ForceDestroyBuckets,
+		QuickSight:         quickSight,
+		OpenSearch:         openSearch,
+		Tags:               tags,
+	})
+	if err != nil {
+		return err
+	}
+
 	ctx.Export("region", pulumi.String(cfg.Region))
 	ctx.Export("tableName", table.TableName)
 	ctx.Export("tableArn", table.TableArn)
@@ -114,5 +184,13 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("glueDatabaseName", pipeline.GlueDatabaseName)
 	ctx.Export("athenaWorkgroupName", pipeline.WorkgroupName)
 	ctx.Export("alarmTopicArn", pipeline.AlarmTopicArn)
+	ctx.Export("processedTableName", processed.ProcessedTableName)
+	ctx.Export("processedStateMachineArn", processed.StateMachineArn)
+	ctx.Export("backupFunctionName", backups.OrchestratorFunctionName)
+	ctx.Export("backupStateParameter", backups.StateParameterName)
+	ctx.Export("backupExportLocation", backups.ExportLocation)
+	ctx.Export("backupDeadLetterQueueArn", backups.DeadLetterQueueArn)
+	ctx.Export("backupVaultName", backups.VaultName)
+	ctx.Export("backupCopyVaultArn", backups.CopyVaultArn)
 	return nil
 }

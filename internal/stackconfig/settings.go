@@ -32,6 +32,8 @@ type Settings struct {
 	AnalyticsRetentionDays    int
 	ErrorsRetentionDays       int
 	BackupRetentionDays       int
+	WeeklyBackupRetentionDays int
+	BackupVaultLock           bool
 	QueryResultsRetentionDays int
 	AccessLogRetentionDays    int
 	NoncurrentVersionDays     int
@@ -56,6 +58,8 @@ type Settings struct {
 	FailoverEndpoints           []string // region=host
 	FailoverHealthCheckPath     string
 	ReplicationLatencyAlarmSecs int
+	QuickSightPrincipalARN      string // empty: the QuickSight sink is off
+	OpenSearchReaderARN         string // empty: the OpenSearch sink is off
 	AlarmEmail                  string // secret: never printed
 }
 
@@ -123,6 +127,14 @@ var Declared = []Setting{
 		Description: "Days table exports and on-demand backups are kept.",
 		Min:         1, Max: 36500, Unit: "days",
 		field: func(s *Settings) any { return &s.BackupRetentionDays }},
+	{Key: "weeklyBackupRetentionDays", Type: "integer", Default: 365,
+		Description: "Days AWS Backup keeps the weekly recovery points of the sessions table (never less than backupRetentionDays, which the daily ones are kept).",
+		Min:         1, Max: 36500, Unit: "days",
+		field: func(s *Settings) any { return &s.WeeklyBackupRetentionDays }},
+	{Key: "backupVaultLock", Type: "boolean", Default: false,
+		Description: "Lock the AWS Backup vault in governance mode, so recovery points cannot be deleted early; users with permission can still remove the lock.",
+		Invalid:     []string{"locked"},
+		field:       func(s *Settings) any { return &s.BackupVaultLock }},
 	{Key: "queryResultsRetentionDays", Type: "integer", Default: 30,
 		Description: "Days Athena query results are kept.",
 		Min:         1, Max: 36500, Unit: "days",
@@ -215,6 +227,14 @@ var Declared = []Setting{
 		Description: "Alarm when replication to a replica region lags this many seconds (1-3600).",
 		Min:         1, Max: 3600, Unit: "seconds",
 		field: func(s *Settings) any { return &s.ReplicationLatencyAlarmSecs }},
+	{Key: "quicksightPrincipalArn", Type: "string", Default: "",
+		Description: QuickSightDescription,
+		Invalid:     []string{"analyst", "arn:aws:iam::123456789012:user/analyst", "arn:aws:quicksight:us-east-1:123456789012:user/analyst"},
+		field:       func(s *Settings) any { return &s.QuickSightPrincipalARN }},
+	{Key: "openSearchReaderArn", Type: "string", Default: "",
+		Description: OpenSearchDescription,
+		Invalid:     []string{"search-reader", "arn:aws:iam::123456789012:group/readers", "arn:aws:iam::123456789012:root"},
+		field:       func(s *Settings) any { return &s.OpenSearchReaderARN }},
 	{Key: "alarmEmail", Type: "string", Default: "", Secret: true,
 		Description: "E-mail address subscribed to the alarm topic; set it with `pulumi config set --secret`; empty subscribes nobody.",
 		Invalid:     []string{"oncall at example"},

@@ -68,6 +68,8 @@ func TestEachRuleRefusesABadValue(t *testing.T) {
 		{"replicas not a list", FullKey("replicaRegions"), `us-west-2`, nil, "list of strings"},
 		{"negative analytics retention", FullKey("analyticsRetentionDays"), "-1", nil, "1 to 36500"},
 		{"zero backup retention", FullKey("backupRetentionDays"), "0", nil, "1 to 36500"},
+		{"zero weekly backup retention", FullKey("weeklyBackupRetentionDays"), "0", nil, "1 to 36500"},
+		{"vault lock not bool", FullKey("backupVaultLock"), "locked", nil, "true or false"},
 		{"negative errors retention", FullKey("errorsRetentionDays"), "-7", nil, "1 to 36500"},
 		{"zero query results retention", FullKey("queryResultsRetentionDays"), "0", nil, "1 to 36500"},
 		{"zero access log retention", FullKey("accessLogRetentionDays"), "0", nil, "1 to 36500"},
@@ -81,6 +83,12 @@ func TestEachRuleRefusesABadValue(t *testing.T) {
 		{"rate wrong plural", FullKey("fullExportSchedule"), "rate(2 day)", nil, "plural"},
 		{"not a schedule", FullKey("fullExportSchedule"), "every day at 2", nil, "cron("},
 		{"bad e-mail", FullKey("alarmEmail"), "oncall at example", nil, "e-mail"},
+		{"quicksight principal not an ARN", FullKey("quicksightPrincipalArn"), "analyst", nil, "QuickSight user or group ARN"},
+		{"quicksight principal an IAM user", FullKey("quicksightPrincipalArn"), "arn:aws:iam::123456789012:user/analyst", nil, "QuickSight user or group ARN"},
+		{"quicksight principal without namespace", FullKey("quicksightPrincipalArn"), "arn:aws:quicksight:us-east-1:123456789012:user/analyst", nil, "user/<namespace>/<name>"},
+		{"opensearch reader not an ARN", FullKey("openSearchReaderArn"), "search-reader", nil, "IAM role or user ARN"},
+		{"opensearch reader a group", FullKey("openSearchReaderArn"), "arn:aws:iam::123456789012:group/readers", nil, "no groups"},
+		{"opensearch reader the account", FullKey("openSearchReaderArn"), "arn:aws:iam::123456789012:root", nil, "IAM role or user ARN"},
 		{"unknown setting", FullKey("tabelName"), "x", nil, "unknown setting"},
 	}
 	for _, c := range cases {
@@ -212,6 +220,25 @@ func TestEverySettingRefusesAnOutOfRangeValue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The sinks are off while their settings are empty, and take a principal of
+// the right kind when set.
+func TestSinkSettings(t *testing.T) {
+	s, err := Parse("dev", valid())
+	require.NoError(t, err)
+	assert.Empty(t, s.QuickSightPrincipalARN, "the QuickSight sink is off by default")
+	assert.Empty(t, s.OpenSearchReaderARN, "the OpenSearch sink is off by default")
+
+	values := valid()
+	values[FullKey("quicksightPrincipalArn")] = "arn:aws:quicksight:us-east-1:123456789012:group/default/analysts"
+	values[FullKey("openSearchReaderArn")] = "arn:aws:iam::123456789012:role/search/reader"
+	s, err = Parse("prod", values)
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:quicksight:us-east-1:123456789012:group/default/analysts", s.QuickSightPrincipalARN)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/search/reader", s.OpenSearchReaderARN)
+	assert.Contains(t, OpenSearchDescription, "$175 a month", "the minimum cost is next to the setting")
+	assert.Contains(t, OpenSearchDescription, "unique event_id")
 }
 
 func TestFailoverNeedsARecordAndAnEndpointPerRegion(t *testing.T) {

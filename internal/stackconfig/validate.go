@@ -137,6 +137,7 @@ func (s Settings) check() []problem {
 	}
 
 	s.checkFailover(bad)
+	s.checkSinks(bad)
 
 	if s.AlarmEmail != "" {
 		if a, err := mail.ParseAddress(s.AlarmEmail); err != nil || a.Address != s.AlarmEmail || !strings.Contains(s.AlarmEmail, "@") {

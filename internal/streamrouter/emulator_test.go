@@ -3,6 +3,7 @@ package streamrouter
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -146,11 +148,12 @@ func lambdaAttr(v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
 type kinesisRecord struct {
 	partitionKey string
 	data         []byte
-	event        analytics.Event
+	events       []analytics.Event
 }
 
 // readKinesis reads every shard of the events stream from the start and
-// returns the records by partition key, in shard order.
+// returns the records by partition key, in shard order, each checked
+// against the consumer contract (recordEvents).
 func readKinesis(ctx context.Context, t testing.TB, kin *kinesis.Client) map[string][]kinesisRecord {
 	t.Helper()
 	shards, err := kin.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(eventsStream)})
@@ -167,13 +170,36 @@ func readKinesis(ctx context.Context, t testing.TB, kin *kinesis.Client) map[str
 			require.NoError(t, err)
 			for _, r := range page.Records {
 				rec := kinesisRecord{partitionKey: aws.ToString(r.PartitionKey), data: r.Data}
-				require.NoError(t, json.Unmarshal(r.Data, &rec.event), "record %q", r.Data)
+				rec.events = recordEvents(t, rec.partitionKey, r.Data)
 				out[rec.partitionKey] = append(out[rec.partitionKey], rec)
 			}
 			if len(page.Records) == 0 {
 				break
 			}
 			iter = page.NextShardIterator
+		}
+	}
+	return out
+}
+
+// eventsBySession flattens records into each session's events, in stream
+// order.
+func eventsBySession(records map[string][]kinesisRecord) map[string][]analytics.Event {
+	out := map[string][]analytics.Event{}
+	for pk, recs := range records {
+		for _, r := range recs {
+			out[pk] = append(out[pk], r.events...)
+		}
+	}
+	return out
+}
+
+// sequences returns each session's sequence numbers in stream order.
+func sequences(byKey map[string][]analytics.Event) map[string][]string {
+	out := map[string][]string{}
+	for pk, evs := range byKey {
+		for _, ev := range evs {
+			out[pk] = append(out[pk], ev.SequenceNumber)
 		}
 	}
 	return out
@@ -274,21 +300,22 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, resp.BatchItemFailures)
 
-	got := readKinesis(ctx, t, kin)
-	require.ElementsMatch(t, ids, mapKeys(got), "partition keys are the session ids")
+	records := readKinesis(ctx, t, kin)
+	require.ElementsMatch(t, ids, mapKeys(records), "partition keys are the session ids")
+	got := eventsBySession(records)
 	eventIDs := map[string]bool{}
 	for _, id := range ids {
+		require.Len(t, records[id], 1, "one record per session: its 8 events, one per line")
+		assert.Equal(t, 8, strings.Count(string(records[id][0].data), "}\n"))
 		recs := got[id]
 		var shape []string
-		for _, rec := range recs {
-			assert.Equal(t, id, rec.event.SessionID)
-			assert.True(t, strings.HasSuffix(string(rec.data), "}\n"), "one JSON object and a newline")
-			assert.Equal(t, 1, strings.Count(string(rec.data), "\n"))
-			assert.False(t, eventIDs[rec.event.EventID], "event %s written twice", rec.event.EventID)
-			eventIDs[rec.event.EventID] = true
-			assert.Positive(t, rec.event.Timestamp)
-			assert.Equal(t, rec.event.Timestamp, rec.event.EventTimeMS/1000)
-			shape = append(shape, rec.event.EventType+" "+rec.event.SortKey)
+		for _, ev := range recs {
+			assert.Equal(t, id, ev.SessionID)
+			assert.False(t, eventIDs[ev.EventID], "event %s written twice", ev.EventID)
+			eventIDs[ev.EventID] = true
+			assert.Positive(t, ev.Timestamp)
+			assert.Equal(t, ev.Timestamp, ev.EventTimeMS/1000)
+			shape = append(shape, ev.EventType+" "+ev.SortKey)
 		}
 		require.Equal(t, []string{
 			"INSERT META", "INSERT TURN#0001", "INSERT TURN#0002", "MODIFY META",
@@ -297,7 +324,7 @@ func TestEndToEnd(t *testing.T) {
 		requireIncreasingSequence(t, recs)
 
 		metaInsert, user, assistant, turnCount, summary, handoff, statusChange, removal :=
-			recs[0].event, recs[1].event, recs[2].event, recs[3].event, recs[4].event, recs[5].event, recs[6].event, recs[7].event
+			recs[0], recs[1], recs[2], recs[3], recs[4], recs[5], recs[6], recs[7]
 		assert.Equal(t, "meta", metaInsert.ItemType)
 		assert.Equal(t, ptr("active"), metaInsert.Status)
 		assert.Nil(t, metaInsert.OldStatus, "INSERT has no old status")
@@ -331,16 +358,17 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, float64(len(ids)*len(steps)), m["EventsOut"])
 	assert.Equal(t, 1.0, m["SkippedUnknownSortKey"])
 	assert.Equal(t, 1.0, m["SkippedMalformedKey"])
-	assert.Equal(t, 8.0, m["PutRecordsCalls"], "five sessions of eight events: eight calls")
+	assert.Equal(t, 1.0, m["PutRecordsCalls"], "five sessions of eight events: one call of five records")
+	assert.Equal(t, float64(len(ids)), m["KinesisRecordsOut"])
 	assert.Contains(t, logs.String(), `"msg":"record skipped"`)
 }
 
 // requireIncreasingSequence checks that a session's records are in the order
 // of their DynamoDB stream sequence numbers (moto's are decimal integers).
-func requireIncreasingSequence(t testing.TB, recs []kinesisRecord) {
+func requireIncreasingSequence(t testing.TB, recs []analytics.Event) {
 	t.Helper()
 	for i := 1; i < len(recs); i++ {
-		prev, cur := recs[i-1].event.SequenceNumber, recs[i].event.SequenceNumber
+		prev, cur := recs[i-1].SequenceNumber, recs[i].SequenceNumber
 		require.Truef(t, len(prev) < len(cur) || len(prev) == len(cur) && prev < cur,
 			"sequence %s written after %s", cur, prev)
 	}
@@ -365,8 +393,10 @@ func proxied(t testing.TB, emu *emulator.Emulator) (*faultproxy.Proxy, *kinesis.
 	return proxy, emu.Kinesis(func(o *kinesis.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 }
 
-// With 30 % of entries failing at the wire, and some whole calls, nothing is
-// lost, nothing is duplicated and every session stays in order.
+// With 30 % of records failing at the wire, and some whole calls, nothing is
+// lost, nothing is duplicated and every session stays in order. Records of
+// at most 3 events make each session a chain of 4 records, so that order
+// across calls is at stake, as it is for a session of more than 500 events.
 func TestWireFaultsLoseNothing(t *testing.T) {
 	emu := emulator.New(t)
 	ctx := t.Context()
@@ -379,12 +409,16 @@ func TestWireFaultsLoseNothing(t *testing.T) {
 			return &faultproxy.ServerError
 		case 5:
 			return &faultproxy.Throttled
+		case 6:
+			return &faultproxy.Reset
 		}
 		return nil
 	})
 
 	recs := turnRecords(40, 10)
-	r, _, metrics := testRouter(t, client)
+	limits := KinesisLimits
+	limits.MaxEventsPerRecord = 3
+	r, _, metrics := testRouter(t, client, withLimits(limits))
 	handlerCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	resp, err := r.Handle(handlerCtx, events.DynamoDBEvent{Records: recs})
@@ -394,27 +428,113 @@ func TestWireFaultsLoseNothing(t *testing.T) {
 	stats := proxy.Stats()
 	assert.Positive(t, stats.FailedEntries)
 	assert.Positive(t, stats.FailedCalls)
-	assert.Equal(t, len(recs), stats.ForwardedEntries, "each event forwarded once")
+	assert.Equal(t, 160, stats.ForwardedEntries, "each record (40 sessions × 4) forwarded once")
 
 	got := readKinesis(ctx, t, emu.Kinesis()) // straight from moto
-	want := map[string][]string{}
-	for i := range recs {
-		ev, _, err := Transform(&recs[i], received)
-		require.NoError(t, err)
-		want[ev.SessionID] = append(want[ev.SessionID], ev.SequenceNumber)
-	}
-	gotSeq := map[string][]string{}
-	for pk, rs := range got {
-		for _, rec := range rs {
-			gotSeq[pk] = append(gotSeq[pk], rec.event.SequenceNumber)
-		}
-	}
-	require.Equal(t, want, gotSeq, "exactly once, in stream order per session")
+	require.Equal(t, wantSequence(t, recs), sequences(eventsBySession(got)), "exactly once, in stream order per session")
 
 	m := emfValues(t, metrics.String())
 	assert.Equal(t, float64(stats.FailedEntries), m["EntryFailures"])
 	assert.Equal(t, float64(stats.FailedCalls), m["CallFailures"])
 	assert.Equal(t, float64(stats.Calls), m["PutRecordsCalls"], "one HTTP call per attempt: SDK retries are off")
+	assert.Equal(t, 160.0, m["KinesisRecordsOut"])
+}
+
+// Issue 15.1: when Kinesis writes a call but its answer is lost (a 500 or a
+// reset after the write), the router cannot know and sends the call again,
+// so records are written twice within one invocation. Nothing is lost, the
+// response reports nothing, and per session the first occurrences of the
+// events are in stream order: consumers that keep the first occurrence of
+// each event_id read every session in order.
+func TestLostAnswersDuplicateButLoseNothing(t *testing.T) {
+	emu := emulator.New(t)
+	ctx := t.Context()
+	createStream(ctx, t, emu.Kinesis(), 2)
+	proxy, client := proxied(t, emu)
+	proxy.FailCalls(func(call int) *faultproxy.CallFault {
+		switch call % 4 {
+		case 1:
+			return &faultproxy.LostAnswer
+		case 3:
+			return &faultproxy.ResetAfterWrite
+		}
+		return nil
+	})
+
+	recs := turnRecords(30, 10)
+	limits := KinesisLimits
+	limits.MaxEventsPerRecord = 4 // chains of 3 records per session
+	r, _, metrics := testRouter(t, client, withLimits(limits))
+	handlerCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	resp, err := r.Handle(handlerCtx, events.DynamoDBEvent{Records: recs})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures, "the router cannot tell a lost answer from a failed write")
+
+	stats := proxy.Stats()
+	require.Positive(t, stats.LostAnswers)
+	got := eventsBySession(readKinesis(ctx, t, emu.Kinesis()))
+	firsts := map[string][]string{}
+	duplicates := 0
+	for session, evs := range got {
+		seen := map[string]bool{}
+		for _, ev := range evs {
+			if seen[ev.EventID] {
+				duplicates++
+				continue
+			}
+			seen[ev.EventID] = true
+			firsts[session] = append(firsts[session], ev.SequenceNumber)
+		}
+	}
+	require.Equal(t, wantSequence(t, recs), firsts, "every event, first occurrences in stream order per session")
+	assert.Positive(t, duplicates, "lost answers do write twice")
+	m := emfValues(t, metrics.String())
+	assert.Equal(t, float64(len(recs)), m["EventsOut"])
+	assert.Equal(t, float64(stats.LostAnswers), m["CallFailures"])
+	t.Logf("%d calls, %d answers lost, %d duplicate events", stats.Calls, stats.LostAnswers, duplicates)
+}
+
+// A session that can never be written (every record of it rejected, here by
+// the fault proxy; an oversize event is the other case, in
+// TestOversizeEventIsReportedNotDropped) is reported in batchItemFailures
+// from its first event, while every other session is delivered in full.
+func TestUnwritableSessionIsReportedOthersDelivered(t *testing.T) {
+	emu := emulator.New(t)
+	ctx := t.Context()
+	createStream(ctx, t, emu.Kinesis(), 2)
+	proxy, client := proxied(t, emu)
+	proxy.FailEntries(func(e faultproxy.Entry) string {
+		if e.PartitionKey == "s-0003" {
+			return faultproxy.ErrInternalFailure
+		}
+		return ""
+	})
+
+	recs := busySession(1200, 20) // s-0000: 1,200 events and more, three records
+	base := len(recs)
+	recs = append(recs, turnRecords(5, 2)...)
+	for i := base; i < len(recs); i++ {
+		recs[i].Change.SequenceNumber = fmt.Sprintf("%08d", i+1)
+		recs[i].EventID = "ev-" + recs[i].Change.SequenceNumber
+	}
+	r, logs, metrics := testRouter(t, client, func(c *Config) {
+		c.Backoff = Backoff{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond}
+	})
+	handlerCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	resp, err := r.Handle(handlerCtx, events.DynamoDBEvent{Records: recs})
+	require.NoError(t, err)
+
+	want := wantSequence(t, recs)
+	bad := want["s-0003"]
+	delete(want, "s-0003")
+	require.Equal(t, []events.DynamoDBBatchItemFailure{{ItemIdentifier: bad[0]}}, resp.BatchItemFailures)
+	got := sequences(eventsBySession(readKinesis(ctx, t, emu.Kinesis())))
+	require.Equal(t, want, got, "every other session in full and in order, the busy one included")
+	m := emfValues(t, metrics.String())
+	assert.Equal(t, float64(len(bad)), m["Undelivered"])
+	assert.Contains(t, logs.String(), `"first_session_id":"s-0003"`)
 }
 
 // When every call fails, the handler gives up before the deadline and names
@@ -447,4 +567,37 @@ func TestPermanentWireFailure(t *testing.T) {
 	assert.Equal(t, 10.0, m["Undelivered"])
 	assert.Contains(t, logs.String(), "events left undelivered")
 	t.Logf("%d calls before giving up", proxy.Stats().Calls)
+}
+
+// A session id longer than a partition key may be (256 characters) can never
+// be written, and Kinesis refuses the whole call that carries it: it is
+// poison, reported, and every other session is delivered.
+func TestOverlongSessionIDIsPoison(t *testing.T) {
+	emu := emulator.New(t)
+	ctx := t.Context()
+	kin := emu.Kinesis()
+	createStream(ctx, t, kin, 1)
+	long := strings.Repeat("é", MaxPartitionKeyChars+1) // 257 characters, 514 bytes
+
+	_, err := kin.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(eventsStream), Records: []kinesistypes.PutRecordsRequestEntry{
+		{Data: []byte("{}\n"), PartitionKey: aws.String(long)},
+	}})
+	var apiErr smithy.APIError
+	require.ErrorAs(t, err, &apiErr, "the call is refused, not one entry")
+	t.Logf("a %d-character partition key: %s", MaxPartitionKeyChars+1, apiErr.ErrorCode())
+
+	recs := []events.DynamoDBEventRecord{
+		handoffOfSize(t, "s-1", "1", 400),
+		handoffOfSize(t, long, "2", 2000),
+		handoffOfSize(t, "s-2", "3", 400),
+		handoffOfSize(t, strings.Repeat("é", MaxPartitionKeyChars), "4", 2000), // 256: fine
+	}
+	r, logs, metrics := testRouter(t, kin)
+	resp, err := r.Handle(ctx, events.DynamoDBEvent{Records: recs})
+	require.NoError(t, err)
+	assert.Equal(t, []events.DynamoDBBatchItemFailure{{ItemIdentifier: "2"}}, resp.BatchItemFailures)
+	got := sequences(eventsBySession(readKinesis(ctx, t, kin)))
+	assert.Equal(t, map[string][]string{"s-1": {"1"}, "s-2": {"3"}, strings.Repeat("é", MaxPartitionKeyChars): {"4"}}, got)
+	assert.Contains(t, logs.String(), "session id longer than a Kinesis partition key")
+	assert.Equal(t, 1.0, emfValues(t, metrics.String())["Oversize"])
 }

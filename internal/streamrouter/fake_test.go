@@ -63,24 +63,46 @@ func (f *fakeKinesis) PutRecords(_ context.Context, in *kinesis.PutRecordsInput,
 }
 
 // sequenceNumbers returns, per session, the sequence_number of each written
-// event in write order.
+// event in write order, after checking that every record is 1–500 lines of
+// its partition key's session.
 func (f *fakeKinesis) sequenceNumbers(t *testing.T) map[string][]string {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := map[string][]string{}
-	for pk, lines := range f.written {
-		for _, line := range lines {
-			var ev struct {
-				SessionID      string `json:"session_id"`
-				SequenceNumber string `json:"sequence_number"`
+	for pk, records := range f.written {
+		for _, data := range records {
+			for _, ev := range recordEvents(t, pk, []byte(data)) {
+				out[pk] = append(out[pk], ev.SequenceNumber)
 			}
-			require.NoError(t, json.Unmarshal([]byte(line), &ev))
-			require.Equal(t, pk, ev.SessionID, "partition key is the session id")
-			out[pk] = append(out[pk], ev.SequenceNumber)
 		}
 	}
 	return out
+}
+
+// recordEvents checks the consumer contract of one Kinesis record (1 to 500
+// events of the partition key's session, one JSON object per line, each
+// line ending in "\n", no more than a record's bytes) and returns its events.
+func recordEvents(t testing.TB, partitionKey string, data []byte) []analytics.Event {
+	t.Helper()
+	require.True(t, bytes.HasSuffix(data, []byte("\n")), "a record ends in a newline: %.200q", data)
+	require.LessOrEqual(t, len(data)+len(partitionKey), KinesisLimits.MaxBytesPerRecord)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	lines = lines[:len(lines)-1] // after the last "\n"
+	require.NotEmpty(t, lines)
+	require.LessOrEqual(t, len(lines), KinesisLimits.MaxEventsPerRecord)
+	if len(lines) > 1 {
+		require.LessOrEqual(t, len(data)+len(partitionKey), KinesisLimits.MaxBytesPerAggregate)
+	}
+	events := make([]analytics.Event, len(lines))
+	for i, line := range lines {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&events[i]), "line %q", line)
+		require.False(t, dec.More(), "one object per line: %q", line)
+		require.Equal(t, partitionKey, events[i].SessionID, "partition key is the session id")
+	}
+	return events
 }
 
 // requireOnePerSessionPerCall checks the ordering rule on every call made.

@@ -12,8 +12,9 @@ import (
 )
 
 // FuzzTransform feeds arbitrary bytes, as Lambda would hand them over, to
-// Transform: it must not panic, and every event it makes must encode as one
-// valid JSON line. `go test` runs the seeds; -fuzz explores further.
+// Transform: it must not panic, every event it makes must encode as one
+// valid JSON line, and the router's own encoder must write that line byte
+// for byte. `go test` runs the seeds; -fuzz explores further.
 func FuzzTransform(f *testing.F) {
 	seeds := []string{
 		`{"eventID":"e1","eventName":"INSERT","dynamodb":{"ApproximateCreationDateTime":1774447207.25,"Keys":{"PK":{"S":"SESSION#s-1"},"SK":{"S":"TURN#1"}},"NewImage":{"PK":{"S":"SESSION#s-1"},"SK":{"S":"TURN#1"},"role":{"S":"user"},"token_count":{"N":"17"}},"SequenceNumber":"100","SizeBytes":50}}`,
@@ -44,6 +45,14 @@ func FuzzTransform(f *testing.F) {
 		line, err := analytics.MarshalLine(&ev)
 		if err != nil {
 			t.Fatalf("event does not encode: %v (%+v)", err, ev)
+		}
+		r := fromLambdaRecord(&rec)
+		var fast event
+		if _, err := transform(&r, received, &fast); err != nil {
+			t.Fatalf("transform skips what Transform does not: %v", err)
+		}
+		if got := appendEvent(nil, &fast); !bytes.Equal(got, line) {
+			t.Fatalf("appendEvent wrote\n%q\nMarshalLine wrote\n%q", got, line)
 		}
 		if !bytes.HasSuffix(line, []byte("\n")) || bytes.Count(line, []byte("\n")) != 1 {
 			t.Fatalf("not one line ending in a newline: %q", line)

@@ -22,13 +22,14 @@ const DefaultFunctionName = "stream-router"
 type Metrics struct {
 	RecordsIn         int                // stream records in the batch
 	EventsOut         int                // events delivered to Kinesis
+	KinesisRecordsOut int                // Kinesis records delivered, each 1–500 events of one session
 	Skipped           map[SkipReason]int // records without an event, by reason
 	DroppedAttributes int                // unusable attributes, sent as null
-	Oversize          int                // events over the record limit (poison)
+	Oversize          int                // events that can never be sent (poison): over the record limit, or a session id over 256 characters
 	Calls             int                // PutRecords calls made
 	CallFailures      int                // calls that failed as a whole
-	EntryFailures     int                // entries a call reported failed
-	Retries           int                // entries sent again after a failure
+	EntryFailures     int                // Kinesis records a call reported failed
+	Retries           int                // Kinesis records sent again after a failure
 	Undelivered       int                // events left for Lambda to retry
 	BatchLatency      time.Duration      // from invocation start to response
 }
@@ -69,6 +70,7 @@ func (m *Metrics) WriteEMF(w io.Writer, ts time.Time, function string) error {
 	values := []metricValue{
 		{"RecordsIn", "Count", float64(m.RecordsIn)},
 		{"EventsOut", "Count", float64(m.EventsOut)},
+		{"KinesisRecordsOut", "Count", float64(m.KinesisRecordsOut)},
 		{"Skipped", "Count", float64(m.skippedTotal())},
 		{"DroppedAttributes", "Count", float64(m.DroppedAttributes)},
 		{"Oversize", "Count", float64(m.Oversize)},

@@ -1,17 +1,21 @@
 // Package streamrouter turns a batch of DynamoDB stream records of the
 // sessions table into analytics events on a Kinesis stream.
 //
-// Each record becomes one event (see Transform), sent as one JSON line with
-// the session id as partition key. Calls are packed to the PutRecords limits
-// and never carry two events of one session, so that a failed entry can be
-// retried without a later event of its session having overtaken it. What is
-// not delivered before the invocation's deadline is reported as a batch item
-// failure naming the first undelivered record, and Lambda retries from there.
-// See docs/streamrouter.md for the contract.
+// Each record becomes one event (see Transform), one JSON line. The events
+// of one session in a batch travel together: a Kinesis record holds 1 to 500
+// of them, in stream order, with the session id as partition key, and a
+// session with more is split into consecutive records that go out in
+// successive calls. A call never carries two records of one session, so a
+// failed record can be retried without a later one of its session having
+// overtaken it; Kinesis accepts or rejects a record whole. What is not
+// delivered before the invocation's deadline is reported as a batch item
+// failure naming the first undelivered stream record, and Lambda retries
+// from there. See docs/streamrouter.md for the contract.
 package streamrouter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +28,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-
-	"github.com/manga-assist/manga-assist-data/internal/analytics"
 )
 
 // PutRecordsAPI is the part of the Kinesis client the router uses.
@@ -101,8 +103,8 @@ func New(cfg Config) (*Router, error) {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = KinesisLimits
 	}
-	if l := cfg.Limits; l.MaxRecordsPerCall <= 0 || l.MaxBytesPerRecord <= 0 || l.MaxBytesPerCall < l.MaxBytesPerRecord {
-		return nil, fmt.Errorf("streamrouter: Config.Limits %+v: counts must be positive and a call must hold the largest record", l)
+	if !cfg.Limits.valid() {
+		return nil, fmt.Errorf("streamrouter: Config.Limits %+v: counts must be positive, an aggregate no larger than a record, and a call must hold the largest record", cfg.Limits)
 	}
 	if cfg.Backoff == (Backoff{}) {
 		cfg.Backoff = DefaultBackoff
@@ -127,72 +129,57 @@ func New(cfg Config) (*Router, error) {
 	return &Router{cfg: cfg, log: cfg.Logger.With("stream", cfg.StreamName)}, nil
 }
 
-// Handle routes one batch. Its error is always nil: undelivered records are
-// reported in the response, so that Lambda retries from the first of them
-// instead of the whole batch.
+// Invoke is the Lambda handler (it makes Router an aws-lambda-go
+// lambda.Handler): it decodes the DynamoDB stream event itself (see
+// decodeBatch), routes it and answers with the partial batch response. Its
+// error is non-nil only when the payload cannot be decoded, which fails the
+// invocation as aws-lambda-go's own decoding would.
+func (r *Router) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := r.cfg.Now()
+	recs, err := decodeBatch(payload)
+	if err != nil {
+		r.log.Error("stream event not decoded; the invocation fails and Lambda retries the batch", "error", err, "bytes", len(payload))
+		return nil, err
+	}
+	return json.Marshal(r.route(ctx, recs, start))
+}
+
+// Handle routes one batch already decoded by aws-lambda-go. Its error is
+// always nil: undelivered records are reported in the response, so that
+// Lambda retries from the first of them instead of the whole batch.
 func (r *Router) Handle(ctx context.Context, batch events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	start := r.cfg.Now()
-	m := Metrics{RecordsIn: len(batch.Records), Skipped: make(map[SkipReason]int)}
-	sched := newSchedule(r.cfg.Limits, r.prepare(batch.Records, start, &m))
+	recs := make([]streamRecord, len(batch.Records))
+	for i := range batch.Records {
+		recs[i] = fromLambdaRecord(&batch.Records[i])
+	}
+	return r.route(ctx, recs, start), nil
+}
+
+// route sends the events of recs and reports the first undelivered record.
+func (r *Router) route(ctx context.Context, recs []streamRecord, start time.Time) events.DynamoDBEventResponse {
+	m := Metrics{RecordsIn: len(recs), Skipped: make(map[SkipReason]int)}
+	sched := r.prepare(recs, start, &m)
 	r.send(ctx, r.workDeadline(ctx, start), sched, &m)
 
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
-	left := sched.undelivered()
-	m.Undelivered = len(left)
-	if len(left) > 0 {
-		first := left[0]
-		rec := &batch.Records[first.index]
-		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+	first, left := sched.undelivered()
+	m.Undelivered = left
+	if first != nil {
+		rec := &recs[first.first]
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.sequenceNumber})
 		r.log.Error("events left undelivered; Lambda retries from the first",
-			"undelivered", len(left), "first_sequence_number", rec.Change.SequenceNumber,
-			"first_event_id", rec.EventID, "first_session_id", first.session, "first_state", first.state())
+			"undelivered", left, "first_sequence_number", rec.sequenceNumber,
+			"first_event_id", rec.eventID, "first_session_id", first.session, "first_state", first.state())
 	}
 	m.BatchLatency = r.cfg.Now().Sub(start)
 	if err := m.WriteEMF(r.cfg.Metrics, r.cfg.Now(), r.cfg.FunctionName); err != nil {
 		r.log.Error("metrics line not written", "error", err)
 	}
-	r.log.Info("batch routed", "records_in", m.RecordsIn, "events_out", m.EventsOut, "skipped", m.skippedTotal(),
-		"undelivered", m.Undelivered, "calls", m.Calls, "retries", m.Retries, "latency_ms", m.BatchLatency.Milliseconds())
-	return resp, nil
-}
-
-// prepare transforms and encodes the records; skipped ones are counted and
-// logged, oversize ones become poison entries.
-func (r *Router) prepare(records []events.DynamoDBEventRecord, received time.Time, m *Metrics) []*entry {
-	entries := make([]*entry, 0, len(records))
-	for i := range records {
-		rec := &records[i]
-		ev, dropped, err := Transform(rec, received)
-		if err != nil {
-			var s *SkipError
-			if !errors.As(err, &s) { // Transform returns only *SkipError; stay safe if that changes
-				s = &SkipError{Reason: SkipMalformedRecord, Detail: err.Error()}
-			}
-			m.Skipped[s.Reason]++
-			r.log.Warn("record skipped", "reason", s.Reason, "detail", s.Detail,
-				"event_id", rec.EventID, "sequence_number", rec.Change.SequenceNumber)
-			continue
-		}
-		if len(dropped) > 0 {
-			m.DroppedAttributes += len(dropped)
-			r.log.Warn("unusable attributes sent as null", "attributes", []string(dropped),
-				"event_id", ev.EventID, "sequence_number", ev.SequenceNumber)
-		}
-		e := &entry{index: i, session: ev.SessionID}
-		e.data, err = analytics.MarshalLine(&ev)
-		if err != nil { // Transform keeps out what JSON cannot hold; a failure here is a bug
-			e.poison = true
-			r.log.Error("event cannot be encoded", "error", err, "event_id", ev.EventID, "sequence_number", ev.SequenceNumber)
-		} else if e.size() > r.cfg.Limits.MaxBytesPerRecord {
-			e.poison = true
-			m.Oversize++
-			r.log.Error("event over the Kinesis record limit; reported as failed for the on-failure destination",
-				"bytes", e.size(), "limit", r.cfg.Limits.MaxBytesPerRecord, "event_id", ev.EventID,
-				"sequence_number", ev.SequenceNumber, "session_id", ev.SessionID)
-		}
-		entries = append(entries, e)
-	}
-	return entries
+	r.log.Info("batch routed", "records_in", m.RecordsIn, "events_out", m.EventsOut, "kinesis_records_out", m.KinesisRecordsOut,
+		"skipped", m.skippedTotal(), "undelivered", m.Undelivered, "calls", m.Calls, "retries", m.Retries,
+		"latency_ms", m.BatchLatency.Milliseconds())
+	return resp
 }
 
 // workDeadline is when sending must stop.
@@ -214,6 +201,7 @@ func noSDKRetries(o *kinesis.Options) { o.RetryMaxAttempts = 1 }
 func (r *Router) send(ctx context.Context, deadline time.Time, s *schedule, m *Metrics) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	stream := aws.String(r.cfg.StreamName)
 	for {
 		call := s.next()
 		if len(call) == 0 {
@@ -223,9 +211,9 @@ func (r *Router) send(ctx context.Context, deadline time.Time, s *schedule, m *M
 			r.log.Warn("out of time for another attempt", "pending_in_next_call", len(call))
 			return
 		}
-		in := &kinesis.PutRecordsInput{StreamName: aws.String(r.cfg.StreamName), Records: make([]types.PutRecordsRequestEntry, len(call))}
+		in := &kinesis.PutRecordsInput{StreamName: stream, Records: make([]types.PutRecordsRequestEntry, len(call))}
 		for i, e := range call {
-			in.Records[i] = types.PutRecordsRequestEntry{Data: e.data, PartitionKey: aws.String(e.session)}
+			in.Records[i] = types.PutRecordsRequestEntry{Data: e.data, PartitionKey: &e.session}
 			if e.failures > 0 {
 				m.Retries++
 			}
@@ -247,16 +235,20 @@ func (r *Router) send(ctx context.Context, deadline time.Time, s *schedule, m *M
 			r.log.Warn("PutRecords failed; retrying", "error", err, "entries", len(call))
 			continue
 		}
-		codes := map[string]int{}
+		var codes map[string]int
 		for i, res := range out.Records {
 			if code := aws.ToString(res.ErrorCode); code != "" {
 				call[i].failures++
+				if codes == nil {
+					codes = map[string]int{}
+				}
 				codes[code]++
 				m.EntryFailures++
 				continue
 			}
 			s.delivered(call[i])
-			m.EventsOut++
+			m.EventsOut += call[i].events
+			m.KinesisRecordsOut++
 		}
 		if len(codes) > 0 {
 			r.log.Warn("PutRecords entries failed; retrying them", "failed", codes, "entries", len(call))

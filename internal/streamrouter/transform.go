@@ -62,120 +62,123 @@ const CreationTimeAttribute = "ApproximateCreationDateTime"
 // Attributes come from the new image, or from the old image on REMOVE, so a
 // deletion says what was deleted; old_status always comes from the old image.
 func Transform(rec *events.DynamoDBEventRecord, received time.Time) (analytics.Event, Dropped, error) {
-	switch rec.EventName {
+	r := fromLambdaRecord(rec)
+	var ev event
+	dropped, err := transform(&r, received, &ev)
+	if err != nil {
+		return analytics.Event{}, nil, err
+	}
+	return ev.analytics(), dropped, nil
+}
+
+// transform is Transform on the router's own record type; it fills ev. Its
+// strings are substrings of the record's, so it allocates nothing unless it
+// skips the record or drops an attribute.
+func transform(rec *streamRecord, received time.Time, ev *event) (Dropped, error) {
+	switch rec.eventName {
 	case analytics.Insert, analytics.Modify, analytics.Remove:
 	default:
-		return analytics.Event{}, nil, skip(SkipMalformedRecord, "event name %q", rec.EventName)
+		return nil, skip(SkipMalformedRecord, "event name %q", rec.eventName)
 	}
-	if rec.EventID == "" || rec.Change.SequenceNumber == "" {
-		return analytics.Event{}, nil, skip(SkipMalformedRecord, "eventID %q, SequenceNumber %q: both are needed", rec.EventID, rec.Change.SequenceNumber)
+	if rec.eventID == "" || rec.sequenceNumber == "" {
+		return nil, skip(SkipMalformedRecord, "eventID %q, SequenceNumber %q: both are needed", rec.eventID, rec.sequenceNumber)
 	}
-	pk, err := stringKey(rec.Change.Keys, sessions.PartitionKey)
+	pk, err := stringKey(rec.pk, sessions.PartitionKey)
 	if err != nil {
-		return analytics.Event{}, nil, err
+		return nil, err
 	}
-	sk, err := stringKey(rec.Change.Keys, sessions.SortKey)
+	sk, err := stringKey(rec.sk, sessions.SortKey)
 	if err != nil {
-		return analytics.Event{}, nil, err
+		return nil, err
 	}
 	sessionID, ok := sessions.SessionID(pk)
 	if !ok || sessionID == "" {
-		return analytics.Event{}, nil, skip(SkipMalformedKey, "%s %q is not %s<session id>", sessions.PartitionKey, pk, sessions.SessionPrefix)
+		return nil, skip(SkipMalformedKey, "%s %q is not %s<session id>", sessions.PartitionKey, pk, sessions.SessionPrefix)
 	}
 	kind := sessions.KindOf(sk)
 	if kind == sessions.KindUnknown {
-		return analytics.Event{}, nil, skip(SkipUnknownSortKey, "%s %q", sessions.SortKey, sk)
+		return nil, skip(SkipUnknownSortKey, "%s %q", sessions.SortKey, sk)
 	}
 
 	var dropped Dropped
-	created := rec.Change.ApproximateCreationDateTime.Time
+	created := rec.created
 	if created.Unix() <= 0 {
 		created = received
 		dropped = append(dropped, CreationTimeAttribute)
 	}
-	ev := analytics.Event{
-		EventID:        rec.EventID,
-		EventType:      rec.EventName,
-		SessionID:      sessionID,
-		SortKey:        sk,
-		ItemType:       string(kind),
-		SizeBytes:      rec.Change.SizeBytes,
-		Timestamp:      created.Unix(),
-		SequenceNumber: rec.Change.SequenceNumber,
-		EventTimeMS:    created.UnixMilli(),
+	*ev = event{
+		eventID:        rec.eventID,
+		eventType:      rec.eventName,
+		sessionID:      sessionID,
+		sortKey:        sk,
+		itemType:       string(kind),
+		sizeBytes:      rec.sizeBytes,
+		timestamp:      created.Unix(),
+		sequenceNumber: rec.sequenceNumber,
+		eventTimeMS:    created.UnixMilli(),
 	}
 
-	img := image{attrs: rec.Change.NewImage, dropped: &dropped}
-	if rec.EventName == analytics.Remove {
-		img.attrs = rec.Change.OldImage
+	img := &rec.newImage
+	if rec.eventName == analytics.Remove {
+		img = &rec.oldImage
 	}
 	switch kind {
 	case sessions.KindTurn:
-		ev.Role = img.str("role")
-		ev.TokenCount = img.number("token_count")
-		ev.ResponseID = img.str("response_id")
+		ev.role = str(img, attrRole, &dropped)
+		ev.tokenCount = number(img, attrTokenCount, &dropped)
+		ev.responseID = str(img, attrResponseID, &dropped)
 	case sessions.KindMeta:
-		ev.Status = img.str("status")
-		ev.OldStatus = image{attrs: rec.Change.OldImage, dropped: &dropped}.str("status")
-		ev.CustomerID = img.str("customer_id")
-		ev.TurnCount = img.number("turn_count")
+		ev.status = str(img, attrStatus, &dropped)
+		ev.oldStatus = str(&rec.oldImage, attrStatus, &dropped)
+		ev.customerID = str(img, attrCustomerID, &dropped)
+		ev.turnCount = number(img, attrTurnCount, &dropped)
 	case sessions.KindSummary:
-		n := strings.TrimPrefix(sk, sessions.SummaryPrefix)
-		ev.SummaryNumber = &n
+		ev.summaryNumber = optString{strings.TrimPrefix(sk, sessions.SummaryPrefix), true}
 	case sessions.KindHandoff:
-		ev.AgentID = img.str("agent_id")
-		ev.Reason = img.str("reason")
+		ev.agentID = str(img, attrAgentID, &dropped)
+		ev.reason = str(img, attrReason, &dropped)
 	}
-	return ev, dropped, nil
+	return dropped, nil
 }
 
-func stringKey(keys map[string]events.DynamoDBAttributeValue, name string) (string, error) {
-	av, ok := keys[name]
-	if !ok {
+func stringKey(a attr, name string) (string, error) {
+	switch {
+	case a.kind == attrAbsent:
 		return "", skip(SkipMissingKey, "no %s in Keys", name)
-	}
-	// Check the type first: the accessors of aws-lambda-go panic on others.
-	if av.DataType() != events.DataTypeString || av.String() == "" {
+	case a.kind != attrString || a.text == "":
 		return "", skip(SkipMalformedKey, "%s is not a non-empty string", name)
 	}
-	return av.String(), nil
+	return a.text, nil
 }
 
-// image reads attributes of one item image; absent and NULL attributes are
-// nil, unusable ones are nil and noted in dropped.
-type image struct {
-	attrs   map[string]events.DynamoDBAttributeValue
-	dropped *Dropped
+// str reads a string attribute: absent and NULL are absent, other types are
+// absent and noted in dropped.
+func str(img *image, i int, dropped *Dropped) optString {
+	switch a := img[i]; a.kind {
+	case attrAbsent, attrNull:
+		return optString{}
+	case attrString:
+		return optString{a.text, true}
+	}
+	*dropped = append(*dropped, imageAttrNames[i])
+	return optString{}
 }
 
-func (img image) str(name string) *string {
-	av, ok := img.attrs[name]
-	if !ok || av.DataType() == events.DataTypeNull {
-		return nil
+// number reads a number attribute as a double, like str.
+func number(img *image, i int, dropped *Dropped) optNumber {
+	a := img[i]
+	switch a.kind {
+	case attrAbsent, attrNull:
+		return optNumber{}
+	case attrNumber:
+		// JSON has no NaN or infinities, and DynamoDB numbers never are:
+		// such a value cannot be encoded, so it is dropped rather than
+		// failing the event.
+		f, err := strconv.ParseFloat(a.text, 64)
+		if err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return optNumber{f, true}
+		}
 	}
-	if av.DataType() != events.DataTypeString {
-		*img.dropped = append(*img.dropped, name)
-		return nil
-	}
-	s := av.String()
-	return &s
-}
-
-func (img image) number(name string) *float64 {
-	av, ok := img.attrs[name]
-	if !ok || av.DataType() == events.DataTypeNull {
-		return nil
-	}
-	if av.DataType() != events.DataTypeNumber {
-		*img.dropped = append(*img.dropped, name)
-		return nil
-	}
-	// JSON has no NaN or infinities, and DynamoDB numbers never are: such a
-	// value cannot be encoded, so it is dropped rather than failing the event.
-	f, err := strconv.ParseFloat(av.Number(), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		*img.dropped = append(*img.dropped, name)
-		return nil
-	}
-	return &f
+	*dropped = append(*dropped, imageAttrNames[i])
+	return optNumber{}
 }

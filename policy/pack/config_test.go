@@ -3,6 +3,7 @@ package pack
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,6 +35,20 @@ var wantLevels = map[string]policyx.EnforcementLevel{
 	"kinesis-stream-retention":              advisory,
 	"required-tags":                         advisory,
 	"dynamodb-replica-latency-alarm":        advisory,
+	"backup-vault-customer-key":             mandatory,
+	"dynamodb-table-backup-coverage":        mandatory,
+	"dynamodb-pitr-recovery-period":         advisory,
+	"dynamodb-replica-encryption":           mandatory,
+	"firehose-buffer-size-minimum":          mandatory,
+	"kms-key-hygiene":                       mandatory,
+	"sqs-queue-dlq":                         mandatory,
+	"scheduler-target-safety":               mandatory,
+	"sfn-logging":                           mandatory,
+	"cloudwatch-alarm-actions":              mandatory,
+	"athena-workgroup-guardrails":           mandatory,
+	"resource-policy-no-public-access":      mandatory,
+	"iam-no-kms-decrypt-all":                mandatory,
+	"log-group-retention":                   advisory,
 }
 
 func TestPolicies(t *testing.T) {
@@ -75,7 +90,19 @@ func TestConfigSchemas(t *testing.T) {
 			"minBufferingIntervalSeconds": {"type": "integer", "minimum": 0, "maximum": 900, "default": 300},
 		},
 		"kinesis-stream-retention": {
-			"minRetentionHours": {"type": "integer", "minimum": 24, "maximum": 8760, "default": 24},
+			"minRetentionHours": {"type": "integer", "minimum": 24, "maximum": 8760, "default": 168},
+		},
+		"dynamodb-pitr-recovery-period": {
+			"minRecoveryPeriodDays": {"type": "integer", "minimum": 1, "maximum": 35, "default": 35},
+		},
+		"kms-key-hygiene": {
+			"minDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
+		},
+		"scheduler-target-safety": {
+			"maxRetryAttempts": {"type": "integer", "minimum": 0, "maximum": 185, "default": 10},
+		},
+		"log-group-retention": {
+			"minRetentionDays": {"type": "integer", "minimum": 1, "maximum": 3653, "default": 365},
 		},
 		"required-tags": {
 			"requiredTags": {"type": "array", "items": map[string]any{"type": "string", "minLength": 1},
@@ -178,4 +205,83 @@ func TestPoliciesDocumented(t *testing.T) {
 			assert.Contains(t, rows[name], "| "+wantLevel+" |", "level of %s", name)
 		}
 	}
+}
+
+// A policy-pack config file, in the form `pulumi preview --policy-pack-config`
+// takes, configures Evaluate the way it configures the engine: settings per
+// policy, enforcement levels per policy or for "all".
+func TestParseConfig(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{
+		"kms-key-hygiene": {"minDeletionWindowDays": 7, "enforcementLevel": "advisory"},
+		"required-tags": "disabled",
+		"log-group-retention": {"minRetentionDays": 30}
+	}`), DefaultConfig())
+	require.NoError(t, err)
+	assert.Equal(t, 7, cfg.MinKeyDeletionWindowDays)
+	assert.Equal(t, 30, cfg.MinLogRetentionDays)
+	assert.Equal(t, 10, cfg.MaxRetryAttempts, "what the file does not set keeps its default")
+
+	short := res(typeKMSKey, "short", map[string]any{"enableKeyRotation": false, "deletionWindowInDays": 7})
+	untagged := Resource{URN: urnOf(typeSQSQueue, "q"), Type: typeSQSQueue, Name: "q"}
+	got, err := Evaluate([]Resource{short, untagged}, cfg)
+	require.NoError(t, err)
+	var verdicts []string
+	for _, v := range got {
+		verdicts = append(verdicts, v.Policy+" "+v.EnforcementLevel)
+	}
+	assert.Contains(t, verdicts, "kms-key-hygiene advisory", "the level the file gives")
+	assert.NotContains(t, verdicts, "required-tags advisory", "a disabled policy reports nothing")
+	for _, v := range got {
+		assert.NotContains(t, v.Message, "deletionWindowInDays", "the minimum the file gives")
+	}
+
+	all, err := ParseConfig([]byte(`{"all": "advisory", "sqs-queue-encryption": "mandatory"}`), DefaultConfig())
+	require.NoError(t, err)
+	pp, err := New(all)
+	require.NoError(t, err)
+	for _, p := range pp.Policies() {
+		want := advisory
+		if p.Name() == "sqs-queue-encryption" {
+			want = mandatory
+		}
+		assert.Equal(t, want, p.EnforcementLevel(), p.Name())
+	}
+
+	for raw, want := range map[string]string{
+		`{"no-such-policy": {}}`:                              `"no-such-policy": no such policy`,
+		`{"kms-key-hygiene": {"minDeletionWindow": 7}}`:       `"minDeletionWindow" is not one of its settings`,
+		`{"kms-key-hygiene": {"minDeletionWindowDays": 3}}`:   "minDeletionWindowDays must be 7 to 30, got 3",
+		`{"kms-key-hygiene": "remediate"}`:                    "enforcement level remediate",
+		`{"all": "loud"}`:                                     "enforcement level loud",
+		`[]`:                                                  "policy config",
+		`{"dynamodb-replica-encryption": {"minWhatever": 1}}`: `"minWhatever" is not one of its settings`,
+	} {
+		_, err := ParseConfig([]byte(raw), DefaultConfig())
+		assert.ErrorContains(t, err, want, raw)
+	}
+	bad := DefaultConfig()
+	bad.Levels = map[string]policyx.EnforcementLevel{"nope": advisory}
+	_, err = New(bad)
+	assert.ErrorContains(t, err, `enforcement level for "nope": no such policy`)
+}
+
+// The repository's per-stack policy config files parse, and only relax
+// what their comment-free JSON says: dev's keys may wait 7 days.
+func TestStackPolicyConfigFiles(t *testing.T) {
+	files, err := filepath.Glob("../config/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		_, err = ParseConfig(raw, DefaultConfig())
+		assert.NoError(t, err, f)
+	}
+	raw, err := os.ReadFile("../config/dev.json")
+	require.NoError(t, err)
+	dev, err := ParseConfig(raw, DefaultConfig())
+	require.NoError(t, err)
+	want := DefaultConfig()
+	want.MinKeyDeletionWindowDays = 7
+	assert.Equal(t, want, dev)
 }

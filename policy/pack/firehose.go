@@ -59,6 +59,47 @@ var firehoseBuffering = resourcePolicy{
 	},
 }
 
+// firehoseBufferSizeMinimum: Firehose refuses a delivery stream that
+// converts records or partitions them dynamically with a buffer under 64 MB,
+// and an unset bufferingSize is the 5 MB default, so the stream would fail
+// to deploy.
+var firehoseBufferSizeMinimum = resourcePolicy{
+	name:        "firehose-buffer-size-minimum",
+	description: "Firehose streams that convert records or partition them dynamically set bufferingSize to at least 64 MB, as Firehose requires.",
+	level:       mandatory,
+	validate: func(r policyx.AnalyzerResource, _ Config, report func(string)) {
+		const floor = 64
+		s3, ok := extendedS3(r)
+		if !ok {
+			return
+		}
+		convertingOn, _ := converting(s3) // unknown: cannot tell yet
+		partitioning := at(s3, "dynamicPartitioningConfiguration", "enabled")
+		partitioningOn, _ := boolOf(partitioning) // enabled defaults to false
+		var why []string
+		if convertingOn {
+			why = append(why, "format conversion")
+		}
+		if partitioningOn {
+			why = append(why, "dynamic partitioning")
+		}
+		sizeValue := at(s3, "bufferingSize")
+		if len(why) == 0 || sizeValue.IsComputed() {
+			return // off, or unknown; a known "on" is enough to judge
+		}
+		size, set := numberOf(sizeValue)
+		if set && size >= floor {
+			return
+		}
+		got := fmt.Sprintf("%v MB", size)
+		if !set {
+			got = describe(sizeValue) + " (5 MB)"
+		}
+		report(fmt.Sprintf("extendedS3Configuration.bufferingSize is %s while %s is on: Firehose requires at least %d MB then",
+			got, strings.Join(why, " and "), floor))
+	},
+}
+
 // converting reports whether record format conversion is on; known is false
 // while that is unknown.
 func converting(s3 property.Map) (on, known bool) {

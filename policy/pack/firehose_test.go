@@ -91,3 +91,36 @@ func TestFirehoseUncompressedWhenConverting(t *testing.T) {
 		}},
 	})
 }
+
+// Issue 14, weakness 6: with format conversion or dynamic partitioning on,
+// Firehose rejects a buffer under 64 MB, and an unset bufferingSize is the
+// 5 MB default.
+func TestFirehoseBufferSizeMinimum(t *testing.T) {
+	unset := lakeStream("unset", map[string]any{"bufferingSize": nil})
+	partitioned := lakeStream("partitioned", map[string]any{
+		"bufferingSize": 32, "dataFormatConversionConfiguration": nil,
+		"dynamicPartitioningConfiguration": map[string]any{"enabled": true},
+	})
+	runCases(t, "firehose-buffer-size-minimum", "mandatory", []policyCase{
+		{name: "64 MB or more; small buffers without conversion or partitioning", resources: []Resource{
+			lakeStream("lake", nil),
+			lakeStream("floor", map[string]any{"bufferingSize": 64}),
+			lakeStream("plain", map[string]any{"bufferingSize": nil, "dataFormatConversionConfiguration": nil}),
+			lakeStream("conversion-off", map[string]any{"bufferingSize": 5,
+				"dataFormatConversionConfiguration": map[string]any{"enabled": false},
+				"dynamicPartitioningConfiguration":  map[string]any{"enabled": false}}),
+		}},
+		{name: "conversion with the default size", resources: []Resource{unset}, want: []expected{
+			{unset.URN, "extendedS3Configuration.bufferingSize is not set (5 MB) while format conversion is on"},
+		}},
+		{name: "dynamic partitioning with 32 MB", resources: []Resource{partitioned}, want: []expected{
+			{partitioned.URN, "extendedS3Configuration.bufferingSize is 32 MB while dynamic partitioning is on"},
+		}},
+		{name: "unknown values", resources: []Resource{
+			lakeStream("a", map[string]any{"bufferingSize": unknown}),
+			lakeStream("b", map[string]any{"bufferingSize": 5, "dataFormatConversionConfiguration": unknown}),
+			lakeStream("c", map[string]any{"bufferingSize": 5, "dataFormatConversionConfiguration": nil,
+				"dynamicPartitioningConfiguration": map[string]any{"enabled": unknown}}),
+		}},
+	})
+}

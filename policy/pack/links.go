@@ -28,6 +28,23 @@ type target struct {
 	ids  []property.Value
 }
 
+// identityUnknown tells whether the target's name is not known yet: one of
+// its ids is unknown, or none is set (a name the provider will generate).
+// Only such a target can be what an untraceable reference points at; one
+// with a known name would be found by it.
+func (t target) identityUnknown() bool {
+	known := false
+	for _, id := range t.ids {
+		if id.IsComputed() {
+			return true
+		}
+		if s, ok := stringOf(id); ok && s != "" {
+			known = true
+		}
+	}
+	return !known
+}
+
 // linkOf says whether v, the value of (or inside) top-level property prop of
 // from, refers to t.
 func (t target) linkOf(from policyx.AnalyzerResource, prop string, v property.Value) link {
@@ -41,7 +58,7 @@ func (t target) linkOf(from policyx.AnalyzerResource, prop string, v property.Va
 		}
 	}
 	if v.IsComputed() {
-		if len(deps) == 0 {
+		if len(deps) == 0 && t.identityUnknown() {
 			return maybeLinked
 		}
 		return unlinked

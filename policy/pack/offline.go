@@ -19,6 +19,18 @@ type Resource struct {
 	// its value comes from. Stack policies link resources through it.
 	PropertyDependencies map[string][]string
 	Dependencies         []string
+	// Provider is the provider the resource is created with, as the engine
+	// hands it to every policy: an explicit provider resource, or the
+	// default provider of the resource's package, whose inputs are the
+	// stack's settings of that package (aws:region, aws:defaultTags, ...).
+	// Policies read it: required-tags counts its defaultTags.
+	Provider Provider
+}
+
+// Provider is a provider resource as the engine describes it to policies.
+type Provider struct {
+	URN, Type, Name string
+	Properties      property.Map
 }
 
 // Violation is one policy verdict against one resource.
@@ -50,6 +62,9 @@ func Evaluate(resources []Resource, cfg Config) ([]Violation, error) {
 			Parent:               r.Parent,
 			Dependencies:         r.Dependencies,
 			PropertyDependencies: r.PropertyDependencies,
+			Provider: policyx.AnalyzerProviderResource{
+				Type: r.Provider.Type, Properties: r.Provider.Properties, URN: r.Provider.URN, Name: r.Provider.Name,
+			},
 		}
 	}
 

@@ -19,7 +19,7 @@ const (
 	// Name is the policy pack's name as the engine reports it.
 	Name = "manga-assist-data"
 	// Version is the policy pack's version.
-	Version = "0.1.0"
+	Version = "0.2.0"
 )
 
 const (
@@ -61,6 +61,17 @@ var (
 		dynamoDBDeletionProtection,
 		kinesisStreamRetention,
 		requiredTags,
+		backupVaultCustomerKey,
+		dynamoDBPITRRecoveryPeriod,
+		firehoseBufferSizeMinimum,
+		kmsKeyHygiene,
+		schedulerTargetSafety,
+		sfnLogging,
+		cloudwatchAlarmActions,
+		athenaWorkgroupGuardrails,
+		resourcePolicyNoPublicAccess,
+		iamNoKMSDecryptAll,
+		logGroupRetention,
 	}
 	stackPolicies = []stackPolicy{
 		s3BucketVersioning,
@@ -70,6 +81,9 @@ var (
 		s3BucketTLSOnly,
 		streamConsumerIteratorAgeAlarm,
 		replicaLatencyAlarm,
+		dynamoDBTableBackupCoverage,
+		dynamoDBReplicaEncryption,
+		sqsQueueDLQ,
 	}
 )
 
@@ -84,7 +98,7 @@ func New(cfg Config) (policyx.PolicyPack, error) {
 		policies = append(policies, p.policyx(cfg))
 	}
 	for _, p := range stackPolicies {
-		policies = append(policies, p.policyx())
+		policies = append(policies, p.policyx(cfg))
 	}
 	// policyx ignores the pack-level enforcement level; each policy sets its own.
 	return policyx.NewPolicyPack(Name, semver.MustParse(Version), advisory, policies)
@@ -97,7 +111,7 @@ func (p resourcePolicy) policyx(defaults Config) policyx.ResourceValidationPolic
 	}
 	return policyx.NewResourceValidationPolicy(p.name, policyx.ResourceValidationPolicyArgs{
 		Description:      p.description,
-		EnforcementLevel: p.level,
+		EnforcementLevel: defaults.levelOf(p.name, p.level),
 		ConfigSchema:     schema,
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			cfg, err := defaults.with(p.settings, args.Config)
@@ -112,10 +126,10 @@ func (p resourcePolicy) policyx(defaults Config) policyx.ResourceValidationPolic
 	})
 }
 
-func (p stackPolicy) policyx() policyx.StackValidationPolicy {
+func (p stackPolicy) policyx(cfg Config) policyx.StackValidationPolicy {
 	return policyx.NewStackValidationPolicy(p.name, policyx.StackValidationPolicyArgs{
 		Description:      p.description,
-		EnforcementLevel: p.level,
+		EnforcementLevel: cfg.levelOf(p.name, p.level),
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 			p.validate(args.Resources, func(urn, message string) {
 				args.Manager.ReportViolation(message, urn)

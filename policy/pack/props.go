@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -90,6 +91,8 @@ func describe(v property.Value) string {
 		return strconv.FormatFloat(v.AsNumber(), 'f', -1, 64)
 	case v.IsBool():
 		return strconv.FormatBool(v.AsBool())
+	case v.IsArray() && v.AsArray().Len() == 0:
+		return "an empty list"
 	case v.IsArray():
 		return "a list"
 	case v.IsMap():
@@ -159,4 +162,37 @@ func jsonDocument(v property.Value, into any) (known bool, err error) {
 		}
 	}
 	return true, json.Unmarshal(raw, into)
+}
+
+// globMatch matches s against an IAM-style pattern, where * stands for any
+// run of characters (slashes and colons included) and ? for one character.
+// It backtracks only to the last *, so it runs in O(len(pattern)*len(s)).
+func globMatch(pattern, s string) bool {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// globMatchFold is globMatch ignoring case, as IAM matches action names.
+func globMatchFold(pattern, s string) bool {
+	return globMatch(strings.ToLower(strings.TrimSpace(pattern)), strings.ToLower(s))
 }

@@ -12,7 +12,7 @@ import (
 // hours behind unnoticed, and a failover to it then loses those hours.
 var replicaLatencyAlarm = stackPolicy{
 	name:        "dynamodb-replica-latency-alarm",
-	description: "Every global-table replica has a ReplicationLatency alarm for its region (AWS/DynamoDB, TableName, ReceivingRegion).",
+	description: "Every global-table replica has a ReplicationLatency alarm for its region (AWS/DynamoDB, TableName, ReceivingRegion) that notifies someone.",
 	level:       advisory,
 	validate: func(resources []policyx.AnalyzerResource, report func(urn, message string)) {
 		alarms := ofType(resources, typeMetricAlarm)
@@ -32,7 +32,7 @@ var replicaLatencyAlarm = stackPolicy{
 				return false
 			})
 			if !found && !undetermined {
-				report(replica.URN, fmt.Sprintf("no aws:cloudwatch/metricAlarm on ReplicationLatency (namespace AWS/DynamoDB) "+
+				report(replica.URN, fmt.Sprintf("no aws:cloudwatch/metricAlarm with alarm actions, enabled, on ReplicationLatency (namespace AWS/DynamoDB) "+
 					"with dimensions TableName %q and ReceivingRegion %q: replication to this replica could lag unnoticed", table, region))
 			}
 		}
@@ -56,25 +56,16 @@ func replicaOf(replica policyx.AnalyzerResource) (table, region string, known bo
 }
 
 func watchesReplication(alarm policyx.AnalyzerResource, table, region string) link {
-	values := []string{"metricName", "namespace"}
-	want := map[string]string{"metricName": "ReplicationLatency", "namespace": "AWS/DynamoDB"}
-	for _, key := range values {
-		v := at(alarm.Properties, key)
-		if v.IsComputed() {
-			return maybeLinked
+	return watches(alarm, "ReplicationLatency", "AWS/DynamoDB", func(m alarmMetric) link {
+		for dim, want := range map[string]string{"TableName": table, "ReceivingRegion": region} {
+			v := m.dimension(dim)
+			if v.IsComputed() {
+				return maybeLinked
+			}
+			if s, _ := stringOf(v); s != want {
+				return unlinked
+			}
 		}
-		if s, _ := stringOf(v); s != want[key] {
-			return unlinked
-		}
-	}
-	for dim, wantValue := range map[string]string{"TableName": table, "ReceivingRegion": region} {
-		v := at(alarm.Properties, "dimensions", dim)
-		if v.IsComputed() {
-			return maybeLinked
-		}
-		if s, _ := stringOf(v); s != wantValue {
-			return unlinked
-		}
-	}
-	return linked
+		return linked
+	})
 }

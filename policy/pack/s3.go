@@ -2,6 +2,7 @@ package pack
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -61,12 +62,25 @@ func missing(typ string) string {
 // versioned tells whether versioning is enabled; known is false while that is
 // unknown.
 func (b bucket) versioned() (on, known bool) {
-	if b.legacy() {
-		inline := at(b.Properties, "versioning", "enabled")
-		if inline.IsComputed() {
+	// A legacy bucket's versioning block, or a BucketV2's deprecated
+	// versionings list.
+	inline := []property.Value{at(b.Properties, "versioning", "enabled")}
+	if !b.legacy() {
+		list := at(b.Properties, "versionings")
+		if list.IsComputed() {
 			return false, false
 		}
-		if enabled, _ := boolOf(inline); enabled {
+		inline = nil
+		for _, v := range elements(list) {
+			vm, _ := mapOf(v)
+			inline = append(inline, at(vm, "enabled"))
+		}
+	}
+	for _, v := range inline {
+		if v.IsComputed() {
+			return false, false
+		}
+		if enabled, _ := boolOf(v); enabled {
 			return true, true
 		}
 	}
@@ -108,7 +122,7 @@ type lifecycleRule struct {
 // lifecycleRules gathers the rules of the bucket's lifecycle configurations;
 // known is false while any of them is unknown.
 func (b bucket) lifecycleRules() (rules []lifecycleRule, configured, known bool) {
-	if b.legacy() {
+	{ // a legacy bucket's inline rules, or a BucketV2's deprecated ones: the same shape
 		inline := at(b.Properties, "lifecycleRules")
 		if inline.HasComputed() {
 			return nil, false, false
@@ -145,10 +159,13 @@ func (b bucket) lifecycleRules() (rules []lifecycleRule, configured, known bool)
 	return rules, configured, !undetermined
 }
 
-// handlesNoncurrent tells whether a lifecycle rule, of either bucket kind,
-// expires or moves noncurrent versions.
+// handlesNoncurrent tells whether a lifecycle rule, of any bucket kind,
+// expires or moves noncurrent versions: noncurrentVersionExpiration (a
+// configuration resource's or a legacy bucket's), noncurrentVersionExpirations
+// (a BucketV2's inline list) or noncurrentVersionTransitions.
 func handlesNoncurrent(rule property.Map) bool {
-	return isSet(at(rule, "noncurrentVersionExpiration")) || isSet(at(rule, "noncurrentVersionTransitions"))
+	return isSet(at(rule, "noncurrentVersionExpiration")) || isSet(at(rule, "noncurrentVersionExpirations")) ||
+		isSet(at(rule, "noncurrentVersionTransitions"))
 }
 
 var s3BucketLifecycle = bucketPolicy("s3-bucket-lifecycle",
@@ -191,6 +208,9 @@ var s3BucketEncryption = bucketPolicy("s3-bucket-encryption",
 			"serverSideEncryptionConfiguration", "rule", "applyServerSideEncryptionByDefault", "sseAlgorithm")) {
 			return
 		}
+		if !b.legacy() && b.inlineEncryption() {
+			return
+		}
 		configs, undetermined := b.attached(typeS3BucketEncryption)
 		for _, c := range configs {
 			rules := at(c.Properties, "rules")
@@ -213,6 +233,36 @@ var s3BucketEncryption = bucketPolicy("s3-bucket-encryption",
 				typeS3BucketEncryption, configs[0].Name))
 		}
 	})
+
+// inlineEncryption tells whether a BucketV2's deprecated
+// serverSideEncryptionConfigurations set an algorithm (or may, being unknown).
+func (b bucket) inlineEncryption() bool {
+	configs := at(b.Properties, "serverSideEncryptionConfigurations")
+	if configs.IsComputed() {
+		return true
+	}
+	for _, c := range elements(configs) {
+		cm, _ := mapOf(c)
+		rules := at(cm, "rules")
+		if c.IsComputed() || rules.IsComputed() {
+			return true
+		}
+		for _, r := range elements(rules) {
+			rm, _ := mapOf(r)
+			defaults := at(rm, "applyServerSideEncryptionByDefaults")
+			if r.IsComputed() || defaults.IsComputed() {
+				return true
+			}
+			for _, d := range elements(defaults) {
+				dm, _ := mapOf(d)
+				if isSet(at(dm, "sseAlgorithm")) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
 
 var s3BucketPublicAccessBlock = bucketPolicy("s3-bucket-public-access-block",
 	"S3 buckets block every kind of public access.",
@@ -240,18 +290,16 @@ var s3BucketPublicAccessBlock = bucketPolicy("s3-bucket-public-access-block",
 	})
 
 var s3BucketTLSOnly = bucketPolicy("s3-bucket-tls-only",
-	"S3 bucket policies deny requests that do not use TLS.",
+	"S3 bucket policies deny every S3 action, for every principal, on the bucket and its objects, to requests that do not use TLS.",
 	func(b bucket, report func(string)) {
-		documents := []property.Value{}
-		if b.legacy() {
-			documents = append(documents, at(b.Properties, "policy"))
-		}
+		// A legacy bucket's inline policy, or a BucketV2's deprecated one.
+		documents := []property.Value{at(b.Properties, "policy")}
 		policies, undetermined := b.attached(typeS3BucketPolicy)
 		for _, p := range policies {
 			documents = append(documents, at(p.Properties, "policy"))
 		}
 		for _, d := range documents {
-			if denies, known := deniesInsecureTransport(d); denies || !known {
+			if denies, known := deniesInsecureTransport(d, b.name()); denies || !known {
 				return
 			}
 		}
@@ -263,33 +311,90 @@ var s3BucketTLSOnly = bucketPolicy("s3-bucket-tls-only",
 			return
 		}
 		report(fmt.Sprintf("%s %q: policy has no Deny statement with condition "+
-			"{\"Bool\": {\"aws:SecureTransport\": \"false\"}}", typeS3BucketPolicy, policies[0].Name))
+			"{\"Bool\": {\"aws:SecureTransport\": \"false\"}} (and no other) for Principal \"*\", Action \"s3:*\" "+
+			"and Resource both the bucket and its objects (bucket/*): a narrower Deny lets plain HTTP through elsewhere",
+			typeS3BucketPolicy, policies[0].Name))
 	})
 
-// deniesInsecureTransport tells whether a policy document denies requests
-// made without TLS; known is false while the document is unknown.
-func deniesInsecureTransport(document property.Value) (denies, known bool) {
-	var doc policyDocument
-	known, err := jsonDocument(document, &doc)
-	if !known || err != nil {
-		return false, known
+// name is the bucket's name, "" while it is unknown.
+func (b bucket) name() string {
+	name, _ := stringOf(at(b.Properties, "bucket"))
+	return name
+}
+
+// deniesInsecureTransport tells whether a policy document denies every S3
+// action to every principal on the bucket and its objects when the request
+// does not use TLS; known is false while the document is unknown. An empty
+// or absent document is known and denies nothing.
+func deniesInsecureTransport(document property.Value, bucketName string) (denies, known bool) {
+	if document.IsComputed() || document.HasComputed() {
+		return false, false
+	}
+	doc, ok := readDocument(nil, "policy", document)
+	if !ok {
+		return false, true
 	}
 	for _, st := range doc.Statement {
-		if !st.denies() {
+		if !st.denies() || st.NotPrincipal.set || len(st.NotAction) > 0 || len(st.NotResource) > 0 || !st.Principal.any {
 			continue
 		}
-		for operator, conditions := range st.Condition {
-			if !strings.EqualFold(operator, "Bool") && !strings.EqualFold(operator, "BoolIfExists") {
-				continue
-			}
-			for key, value := range conditions {
-				if strings.EqualFold(key, "aws:SecureTransport") && isFalse(value) {
-					return true, true
-				}
-			}
+		if !slices.ContainsFunc(st.Action, func(a string) bool { return globMatchFold(a, "s3:*") }) {
+			continue
+		}
+		if onlyInsecureTransport(st.Condition) && coversBucketAndObjects(st.Resource, bucketName) {
+			return true, true
 		}
 	}
 	return false, true
+}
+
+// onlyInsecureTransport tells whether a condition is aws:SecureTransport
+// false and nothing else, which would narrow the Deny.
+func onlyInsecureTransport(condition map[string]map[string]any) bool {
+	if len(condition) != 1 {
+		return false
+	}
+	for operator, conditions := range condition {
+		if !strings.EqualFold(operator, "Bool") && !strings.EqualFold(operator, "BoolIfExists") || len(conditions) != 1 {
+			return false
+		}
+		for key, value := range conditions {
+			return strings.EqualFold(key, "aws:SecureTransport") && isFalse(value)
+		}
+	}
+	return false
+}
+
+// coversBucketAndObjects tells whether Resource patterns cover the bucket
+// and every object in it. While the bucket's name is unknown, a pattern and
+// the same pattern with "/*" count.
+func coversBucketAndObjects(resources []string, bucketName string) bool {
+	if slices.Contains(resources, "*") {
+		return true
+	}
+	path := func(r string) (string, bool) { // the part after arn:<partition>:s3:::
+		if !strings.HasPrefix(r, "arn:") {
+			return "", false
+		}
+		_, rest, ok := strings.Cut(r, ":s3:::")
+		return rest, ok
+	}
+	if bucketName == "" {
+		for _, r := range resources {
+			if p, ok := path(r); ok && !strings.HasSuffix(p, "/*") && slices.Contains(resources, r+"/*") {
+				return true
+			}
+		}
+		return false
+	}
+	covers := func(s string) bool {
+		return slices.ContainsFunc(resources, func(r string) bool {
+			p, ok := path(r)
+			return ok && globMatch(p, s)
+		})
+	}
+	// An object key may be anything; one no policy would name stands for all.
+	return covers(bucketName) && covers(bucketName+"/\x00any-key")
 }
 
 // isFalse accepts the forms IAM accepts for false: "false", false, ["false"].

@@ -1,7 +1,10 @@
 package pack
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 const tlsOnlyPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"TLSOnly","Effect":"Deny","Principal":"*",
@@ -86,7 +89,7 @@ func TestS3BucketsCompliant(t *testing.T) {
 		"serverSideEncryptionConfiguration": map[string]any{"rule": map[string]any{
 			"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"},
 		}},
-		"policy": tlsOnlyPolicy,
+		"policy": strings.ReplaceAll(tlsOnlyPolicy, ":::lake", ":::legacy-bucket"),
 	})
 	legacyBlock := res(typeS3BucketPublicAccessBlock, "legacy-block", map[string]any{
 		"bucket": "legacy-bucket", "blockPublicAcls": true, "blockPublicPolicy": true,
@@ -204,11 +207,13 @@ func TestS3BucketTLSOnly(t *testing.T) {
 	runCases(t, "s3-bucket-tls-only", "mandatory", []policyCase{
 		{name: "condition as a bool, and as a list", resources: append(
 			lake.with(setProp(lake.policy, "policy", map[string]any{"Statement": []any{map[string]any{
-				"Effect": "Deny", "Action": "s3:*", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}},
+				"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}},
 			}}})),
 			newBucketSet("b").bucket,
 			setProp(newBucketSet("b").policy, "policy",
-				`{"Statement":{"Effect":"Deny","Action":"s3:*","Condition":{"Bool":{"aws:securetransport":["false"]}}}}`),
+				`{"Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*",`+
+					`"Condition":{"Bool":{"aws:securetransport":["false"]}}}}`),
 		)},
 		{name: "missing", resources: lake.without(typeS3BucketPolicy), want: []expected{
 			{lake.bucket.URN, "no aws:s3/bucketPolicy:BucketPolicy resource"},
@@ -218,4 +223,102 @@ func TestS3BucketTLSOnly(t *testing.T) {
 		}},
 		{name: "unknown values", resources: lake.with(setProp(lake.policy, "policy", unknown))},
 	})
+}
+
+// Issue 14, weakness 4: a BucketV2 may still carry the deprecated inline
+// settings (versionings, lifecycleRules, serverSideEncryptionConfigurations,
+// policy); they count like the separate resources.
+func TestS3BucketV2InlineSettingsCount(t *testing.T) {
+	inline := res(typeS3BucketV2, "inline", map[string]any{
+		"bucket":      "inline-bucket",
+		"versionings": []any{map[string]any{"enabled": true}},
+		"lifecycleRules": []any{map[string]any{
+			"enabled": true, "abortIncompleteMultipartUploadDays": 7,
+			"noncurrentVersionExpirations": []any{map[string]any{"days": 30}},
+		}},
+		"serverSideEncryptionConfigurations": []any{map[string]any{"rules": []any{map[string]any{
+			"applyServerSideEncryptionByDefaults": []any{map[string]any{"sseAlgorithm": "aws:kms"}},
+		}}}},
+		"policy": `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",
+			"Resource":["arn:aws:s3:::inline-bucket","arn:aws:s3:::inline-bucket/*"],
+			"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
+	})
+	block := res(typeS3BucketPublicAccessBlock, "inline-block", map[string]any{
+		"bucket": "inline-bucket", "blockPublicAcls": true, "blockPublicPolicy": true,
+		"ignorePublicAcls": true, "restrictPublicBuckets": true,
+	})
+	got, err := Evaluate([]Resource{inline, block}, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got {
+		t.Errorf("unexpected violation: %+v", v)
+	}
+
+	// Inline settings that are off still fail.
+	versioningOff := setProp(inline, "versionings", []any{map[string]any{"enabled": false}})
+	if got := violationsOf(t, "s3-bucket-versioning", versioningOff, block); len(got) != 1 ||
+		!strings.Contains(got[0].Message, "no aws:s3/bucketVersioningV2") {
+		t.Errorf("versionings[].enabled false: want one versioning violation, got %+v", got)
+	}
+	noNoncurrent := setProp(inline, "lifecycleRules", []any{map[string]any{"enabled": true, "abortIncompleteMultipartUploadDays": 7}})
+	if got := violationsOf(t, "s3-bucket-lifecycle", noNoncurrent, block); len(got) != 1 ||
+		!strings.Contains(got[0].Message, "noncurrentVersionExpiration") {
+		t.Errorf("no noncurrentVersionExpirations on a versioned bucket: want one lifecycle violation, got %+v", got)
+	}
+}
+
+// Issue 14, weakness 5: only a Deny of every S3 action, for every
+// principal, on the bucket and its objects makes a bucket TLS-only.
+func TestS3BucketTLSOnlyNeedsAFullDeny(t *testing.T) {
+	lake := newBucketSet("lake")
+	lake.bucket = setProp(lake.bucket, "bucket", "lake")
+	deny := func(name, statement string) Resource {
+		return setProp(lake.policy, "policy", `{"Statement":[{"Effect":"Deny",`+statement+`}]}`)
+	}
+	const tls = `"Condition":{"Bool":{"aws:SecureTransport":"false"}}`
+	const both = `"Resource":["arn:aws:s3:::lake","arn:aws:s3:::lake/*"]`
+	cases := map[string]Resource{
+		"one action":       deny("one-action", `"Principal":"*","Action":"s3:GetObject",`+both+`,`+tls),
+		"one principal":    deny("one-principal", `"Principal":{"AWS":"arn:aws:iam::123456789012:role/r"},"Action":"s3:*",`+both+`,`+tls),
+		"no principal":     deny("no-principal", `"Action":"s3:*",`+both+`,`+tls),
+		"objects only":     deny("objects-only", `"Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::lake/*",`+tls),
+		"bucket only":      deny("bucket-only", `"Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::lake",`+tls),
+		"another bucket":   deny("other", `"Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::other","arn:aws:s3:::other/*"],`+tls),
+		"narrowed further": deny("narrowed", `"Principal":"*","Action":"s3:*",`+both+`,"Condition":{"Bool":{"aws:SecureTransport":"false"},"StringEquals":{"aws:PrincipalAccount":"123456789012"}}`),
+		"NotPrincipal":     deny("not-principal", `"NotPrincipal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:*",`+both+`,`+tls),
+		"NotAction":        deny("not-action", `"Principal":"*","NotAction":"s3:GetObject",`+both+`,`+tls),
+	}
+	for name, policy := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := violationsOf(t, "s3-bucket-tls-only", lake.with(policy)...)
+			if assert.Len(t, got, 1) {
+				assert.Contains(t, got[0].Message, "no Deny statement")
+			}
+		})
+	}
+	for name, statement := range map[string]string{
+		"AWS * principal and every action": `"Principal":{"AWS":["*"]},"Action":"*",` + both + `,` + tls,
+		"wildcard resources":               `"Principal":"*","Action":["s3:*"],"Resource":["arn:aws:s3:::lake*","arn:aws:s3:::lake*/*"],` + tls,
+		"everything":                       `"Principal":"*","Action":"s3:*","Resource":"*",` + tls,
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Empty(t, violationsOf(t, "s3-bucket-tls-only", lake.with(deny(name, statement))...))
+		})
+	}
+}
+
+// Issue 14, weakness 9: a settings resource whose bucket cannot be traced
+// only mutes the buckets it may belong to: those whose name is not known
+// either. A bucket with a known name would be found by it.
+func TestS3UntraceableSettingsMuteOnlyUntraceableBuckets(t *testing.T) {
+	named := res(typeS3BucketV2, "named", map[string]any{"bucket": "named-bucket"})
+	unnamed := newBucketSet("unnamed").bucket // bucket unknown: it may be the loose one's
+	loose := setProp(res(typeS3BucketVersioning, "loose", map[string]any{
+		"versioningConfiguration": map[string]any{"status": "Enabled"},
+	}), "bucket", unknown)
+	got := violationsOf(t, "s3-bucket-versioning", named, unnamed, loose)
+	if assert.Len(t, got, 1, "%+v", got) {
+		assert.Equal(t, named.URN, got[0].URN)
+	}
 }

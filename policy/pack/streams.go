@@ -144,7 +144,7 @@ func readsStream(esm property.Map) bool {
 
 var streamConsumerIteratorAgeAlarm = stackPolicy{
 	name:        "stream-consumer-iterator-age-alarm",
-	description: "Every Lambda function reading a DynamoDB or Kinesis stream has an IteratorAge alarm.",
+	description: "Every Lambda function reading a DynamoDB or Kinesis stream has an IteratorAge alarm that notifies someone.",
 	level:       advisory,
 	validate: func(resources []policyx.AnalyzerResource, report func(urn, message string)) {
 		alarms := ofType(resources, typeMetricAlarm)
@@ -167,9 +167,9 @@ var streamConsumerIteratorAgeAlarm = stackPolicy{
 				return false
 			})
 			if !found && !undetermined {
-				report(esm.URN, "no aws:cloudwatch/metricAlarm on metricName \"IteratorAge\" (namespace AWS/Lambda) "+
-					"has a dimensions.FunctionName that refers to functionName of this trigger: "+
-					"a stuck consumer would go unnoticed until records expire")
+				report(esm.URN, "no aws:cloudwatch/metricAlarm with alarm actions, enabled, on metricName \"IteratorAge\" "+
+					"(namespace AWS/Lambda, its own or in metricQueries) has a dimensions.FunctionName that refers to "+
+					"functionName of this trigger: a stuck consumer would go unnoticed until records expire")
 			}
 		}
 	},
@@ -195,14 +195,7 @@ func consumerFunction(esm policyx.AnalyzerResource) (t target, known bool) {
 }
 
 func watchesIteratorAge(alarm policyx.AnalyzerResource, function target) link {
-	metric, namespace := at(alarm.Properties, "metricName"), at(alarm.Properties, "namespace")
-	if metric.IsComputed() || namespace.IsComputed() {
-		return maybeLinked
-	}
-	m, _ := stringOf(metric)
-	ns, _ := stringOf(namespace)
-	if m != "IteratorAge" || ns != "AWS/Lambda" {
-		return unlinked
-	}
-	return function.linkOf(alarm, "dimensions", at(alarm.Properties, "dimensions", "FunctionName"))
+	return watches(alarm, "IteratorAge", "AWS/Lambda", func(m alarmMetric) link {
+		return function.linkOf(alarm, m.prop, m.dimension("FunctionName"))
+	})
 }

@@ -27,14 +27,16 @@ func TestKinesisStreamEncryption(t *testing.T) {
 }
 
 func TestKinesisStreamRetention(t *testing.T) {
-	bad := res(typeKinesisStream, "events", map[string]any{"retentionPeriod": 12})
+	bad := res(typeKinesisStream, "events", map[string]any{"retentionPeriod": 48})
+	unset := res(typeKinesisStream, "default", map[string]any{})
 	runCases(t, "kinesis-stream-retention", "advisory", []policyCase{
 		{name: "compliant", resources: []Resource{
-			res(typeKinesisStream, "default", map[string]any{}),
 			res(typeKinesisStream, "week", map[string]any{"retentionPeriod": 168}),
+			res(typeKinesisStream, "year", map[string]any{"retentionPeriod": 8760}),
 		}},
-		{name: "too short", resources: []Resource{bad}, want: []expected{
-			{bad.URN, "retentionPeriod is 12 hours, below the minimum of 24"},
+		{name: "too short", resources: []Resource{bad, unset}, want: []expected{
+			{bad.URN, "retentionPeriod is 48 hours, below the minimum of 168"},
+			{unset.URN, "retentionPeriod is 24 hours, below the minimum of 168"},
 		}},
 		{name: "unknown value", resources: []Resource{res(typeKinesisStream, "events", map[string]any{"retentionPeriod": unknown})}},
 	})
@@ -128,7 +130,8 @@ func TestStreamConsumerIteratorAgeAlarm(t *testing.T) {
 	alarm := func(name string, fn Resource, props map[string]any) Resource {
 		all := map[string]any{
 			"metricName": "IteratorAge", "namespace": "AWS/Lambda",
-			"dimensions": map[string]any{"FunctionName": unknown},
+			"dimensions":   map[string]any{"FunctionName": unknown},
+			"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:alarms"},
 		}
 		for k, v := range props {
 			all[k] = v
@@ -139,14 +142,14 @@ func TestStreamConsumerIteratorAgeAlarm(t *testing.T) {
 		{name: "alarm linked by property dependencies", resources: []Resource{function, trigger, alarm("age", function, nil)}},
 		{name: "alarm linked by a dependency on the value", resources: []Resource{function, trigger,
 			res(typeMetricAlarm, "age", map[string]any{
-				"metricName": "IteratorAge", "namespace": "AWS/Lambda",
+				"metricName": "IteratorAge", "namespace": "AWS/Lambda", "alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:a"},
 				"dimensions": map[string]any{"FunctionName": withDependency(unknown, function)},
 			}),
 		}},
 		{name: "alarm linked by known names, functionName an ARN", resources: []Resource{
 			safeTrigger("by-arn", map[string]any{"functionName": "arn:aws:lambda:us-east-1:123456789012:function:router:live"}),
 			res(typeMetricAlarm, "age", map[string]any{
-				"metricName": "IteratorAge", "namespace": "AWS/Lambda",
+				"metricName": "IteratorAge", "namespace": "AWS/Lambda", "alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:a"},
 				"dimensions": map[string]any{"FunctionName": "router"},
 			}),
 		}},
@@ -154,7 +157,7 @@ func TestStreamConsumerIteratorAgeAlarm(t *testing.T) {
 			res(typeEventSourceMapping, "sqs", map[string]any{"eventSourceArn": sqsARN, "functionName": "router"}),
 		}},
 		{name: "no alarm", resources: []Resource{function, trigger}, want: []expected{
-			{trigger.URN, `no aws:cloudwatch/metricAlarm on metricName "IteratorAge"`},
+			{trigger.URN, `no aws:cloudwatch/metricAlarm with alarm actions, enabled, on metricName "IteratorAge"`},
 		}},
 		{name: "alarms on another metric or another function", resources: []Resource{function, otherFunction, trigger,
 			alarm("errors", function, map[string]any{"metricName": "Errors"}),
@@ -163,7 +166,8 @@ func TestStreamConsumerIteratorAgeAlarm(t *testing.T) {
 		{name: "unknown values", resources: []Resource{
 			function, trigger,
 			// An alarm whose metric is not known yet may turn out to be the one.
-			res(typeMetricAlarm, "later", map[string]any{"metricName": unknown, "namespace": "AWS/Lambda"}),
+			res(typeMetricAlarm, "later", map[string]any{"metricName": unknown, "namespace": "AWS/Lambda",
+				"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:a"}}),
 			// A trigger whose function is unknown and untraceable cannot be matched.
 			safeTrigger("untraceable", map[string]any{"functionName": unknown}),
 		}},
@@ -176,7 +180,8 @@ func TestReplicaLatencyAlarm(t *testing.T) {
 		"kmsKeyArn":      "arn:aws:kms:us-west-2:123456789012:key/mrk-1",
 	})
 	alarm := func(name string, dims map[string]any) Resource {
-		return res(typeMetricAlarm, name, map[string]any{"metricName": "ReplicationLatency", "namespace": "AWS/DynamoDB", "dimensions": dims})
+		return res(typeMetricAlarm, name, map[string]any{"metricName": "ReplicationLatency", "namespace": "AWS/DynamoDB", "dimensions": dims,
+			"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:alarms"}})
 	}
 	runCases(t, "dynamodb-replica-latency-alarm", "advisory", []policyCase{
 		{name: "alarm for the replica's region", resources: []Resource{replica,
@@ -191,5 +196,50 @@ func TestReplicaLatencyAlarm(t *testing.T) {
 			res(typeDynamoDBTableReplica, "later", map[string]any{"globalTableArn": unknown, "kmsKeyArn": unknown}),
 			alarm("pending", map[string]any{"TableName": unknown, "ReceivingRegion": "us-west-2"}),
 		}},
+	})
+}
+
+// Issue 14, weakness 11: with its default, kinesis-stream-retention must be
+// able to fire; 24 hours (the AWS minimum, and the default) is below it.
+func TestKinesisStreamRetentionDefaultFires(t *testing.T) {
+	day := res(typeKinesisStream, "day", map[string]any{"retentionPeriod": 24})
+	unset := res(typeKinesisStream, "unset", map[string]any{})
+	got := violationsOf(t, "kinesis-stream-retention", day, unset)
+	if assert.Len(t, got, 2) {
+		assert.Contains(t, got[0].Message, "retentionPeriod is 24 hours, below the minimum of 168")
+	}
+}
+
+// Issue 14, weakness 7: an alarm that notifies nobody does not watch a
+// consumer, and an alarm built from metric queries does.
+func TestIteratorAgeAlarmNeedsActionsAndReadsMetricQueries(t *testing.T) {
+	function := res("aws:lambda/function:Function", "router", map[string]any{"name": "router-1a2b"})
+	trigger := dependsOn(safeTrigger("router-trigger", map[string]any{"functionName": unknown}), "functionName", function)
+	single := func(name string, props map[string]any) Resource {
+		all := map[string]any{
+			"metricName": "IteratorAge", "namespace": "AWS/Lambda", "dimensions": map[string]any{"FunctionName": unknown},
+			"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:alarms"},
+		}
+		for k, v := range props {
+			all[k] = v
+		}
+		return dependsOn(res(typeMetricAlarm, name, all), "dimensions", function)
+	}
+	query := dependsOn(res(typeMetricAlarm, "by-query", map[string]any{
+		"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:alarms"},
+		"metricQueries": []any{map[string]any{
+			"id": "age", "returnData": true,
+			"metric": map[string]any{"metricName": "IteratorAge", "namespace": "AWS/Lambda", "stat": "Maximum", "period": 60,
+				"dimensions": map[string]any{"FunctionName": unknown}},
+		}},
+	}), "metricQueries", function)
+	runCases(t, "stream-consumer-iterator-age-alarm", "advisory", []policyCase{
+		{name: "an alarm built from metric queries", resources: []Resource{function, trigger, query}},
+		{name: "actions disabled", resources: []Resource{function, trigger, single("off", map[string]any{"actionsEnabled": false})},
+			want: []expected{{trigger.URN, "IteratorAge"}}},
+		{name: "no actions", resources: []Resource{function, trigger, single("mute", map[string]any{"alarmActions": []any{}})},
+			want: []expected{{trigger.URN, "IteratorAge"}}},
+		{name: "unknown actions", resources: []Resource{function, trigger,
+			single("later", map[string]any{"alarmActions": unknown, "actionsEnabled": unknown})}},
 	})
 }

@@ -17,19 +17,55 @@ func compliantStack() []Resource {
 	trigger := dependsOn(safeTrigger("router-trigger", nil), "functionName", function)
 	alarm := dependsOn(res(typeMetricAlarm, "router-age", map[string]any{
 		"metricName": "IteratorAge", "namespace": "AWS/Lambda", "statistic": "Maximum",
-		"dimensions": map[string]any{"FunctionName": "router-1a2b"},
+		"dimensions":   map[string]any{"FunctionName": "router-1a2b"},
+		"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:alarms"},
 	}), "dimensions", function)
-	const scoped = `{"Statement":[{"Effect":"Allow","Action":["kinesis:PutRecords"],"Resource":"*"}]}`
+	const scoped = `{"Statement":[{"Effect":"Allow","Action":["kinesis:PutRecords"],` +
+		`"Resource":"arn:aws:kinesis:us-east-1:123456789012:stream/events"}]}`
+	table := res(typeDynamoDBTable, "sessions", map[string]any{
+		"name":                      "sessions",
+		"pointInTimeRecovery":       map[string]any{"enabled": true, "recoveryPeriodInDays": 35},
+		"serverSideEncryption":      map[string]any{"enabled": true, "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/mrk-1"},
+		"deletionProtectionEnabled": true,
+	})
+	const topic = "arn:aws:sns:us-east-1:123456789012:alarms"
+	const rootKeyPolicy = `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},` +
+		`"Action":"kms:*","Resource":"*"}]}`
+	selection := dependsOn(res(typeBackupSelection, "sessions-backup", map[string]any{
+		"resources": []any{"arn:aws:dynamodb:us-east-1:123456789012:table/sessions"}, "planId": "plan", "iamRoleArn": "role",
+	}), "resources", table)
 	return append(lake.all(),
-		res(typeDynamoDBTable, "sessions", map[string]any{
-			"pointInTimeRecovery":       map[string]any{"enabled": true},
-			"serverSideEncryption":      map[string]any{"enabled": true},
-			"deletionProtectionEnabled": true,
-			"replicas":                  []any{map[string]any{"regionName": "us-west-2", "pointInTimeRecovery": true}},
-		}),
-		res(typeDynamoDBTableReplica, "west", map[string]any{"pointInTimeRecovery": true, "deletionProtectionEnabled": true}),
-		res(typeKinesisStream, "events", map[string]any{"encryptionType": "KMS", "retentionPeriod": 48}),
-		res(typeSQSQueue, "dlq", map[string]any{"kmsMasterKeyId": "alias/aws/sqs"}),
+		table, selection,
+		res(typeBackupVault, "vault", map[string]any{"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"}),
+		res(typeDynamoDBTableReplica, "west", map[string]any{"pointInTimeRecovery": true, "deletionProtectionEnabled": true,
+			"globalTableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/sessions",
+			"kmsKeyArn":      "arn:aws:kms:us-west-2:123456789012:key/mrk-1"}),
+		res(typeMetricAlarm, "west-latency", map[string]any{"metricName": "ReplicationLatency", "namespace": "AWS/DynamoDB",
+			"dimensions": map[string]any{"TableName": "sessions", "ReceivingRegion": "us-west-2"}, "alarmActions": []any{topic}}),
+		res(typeCompositeAlarm, "pipeline", map[string]any{"alarmRule": "ALARM(router-age)", "alarmActions": []any{topic}}),
+		res(typeKinesisStream, "events", map[string]any{"encryptionType": "KMS", "retentionPeriod": 168}),
+		res(typeSQSQueue, "dlq", map[string]any{"name": "dlq", "kmsMasterKeyId": "alias/aws/sqs"}),
+		res(typeSQSQueue, "work", map[string]any{"name": "work", "kmsMasterKeyId": "alias/aws/sqs",
+			"redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":5}`}),
+		res(typeSQSQueuePolicy, "work", map[string]any{"queueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/work",
+			"policy": `{"Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage",` +
+				`"Resource":"arn:aws:sqs:us-east-1:123456789012:work",` +
+				`"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:123456789012:events"}}}]}`}),
+		res(typeKMSKey, "key", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30, "isEnabled": true,
+			"policy": rootKeyPolicy}),
+		res(typeKMSReplicaKey, "key-west", map[string]any{"primaryKeyArn": "arn:aws:kms:us-east-1:123456789012:key/mrk-1",
+			"deletionWindowInDays": 30, "enabled": true, "policy": rootKeyPolicy}),
+		res(typeBackupVaultPolicy, "vault", map[string]any{"backupVaultName": "vault",
+			"policy": `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}`}),
+		schedule("job", nil),
+		stateMachine("workflow", map[string]any{"level": "ERROR",
+			"logDestination": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/workflow:*"}),
+		workgroup("analytics", nil),
+		logGroup("router", nil),
+		res(typeLambdaPermission, "invoke", map[string]any{"function": "router", "action": "lambda:InvokeFunction",
+			"principal": "events.amazonaws.com", "sourceArn": "arn:aws:events:us-east-1:123456789012:rule/r"}),
+		res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "backup", map[string]any{"role": "backup",
+			"policyArn": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"}),
 		res(typeSNSTopic, "alarms", map[string]any{"kmsMasterKeyId": "alias/aws/sns"}),
 		function, trigger, alarm,
 		lakeStream("lake", nil),

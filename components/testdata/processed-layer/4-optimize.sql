@@ -1,0 +1,2 @@
+OPTIMIZE manga_assist_events_processed REWRITE DATA USING BIN_PACK
+WHERE event_ts >= TIMESTAMP '2026-11-21 00:00:00' AND event_ts < TIMESTAMP '2026-11-28 00:00:00'

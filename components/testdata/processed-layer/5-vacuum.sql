@@ -1,0 +1,1 @@
+VACUUM manga_assist_events_processed

@@ -1,0 +1,90 @@
+package program_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/manga-assist/manga-assist-data/internal/preview"
+	"github.com/manga-assist/manga-assist-data/internal/program"
+)
+
+// previewStack runs the program with a stack's settings, changed by extra.
+func previewStack(t *testing.T, stack string, extra map[string]string) preview.Result {
+	t.Helper()
+	sc, err := preview.LoadStackConfig("../..", stack)
+	require.NoError(t, err)
+	for k, v := range extra {
+		sc.Values[k] = v
+	}
+	result, err := preview.Run(program.Run, sc.Project, stack, "us-east-1", sc.Values)
+	require.NoError(t, err)
+	return result
+}
+
+func copyDestinations(t *testing.T, r preview.Result) []string {
+	t.Helper()
+	plans := r.Find("aws:backup/plan:Plan")
+	require.Len(t, plans, 1)
+	var out []string
+	for _, rule := range plans[0].Inputs["rules"].([]any) {
+		copies, _ := rule.(map[string]any)["copyActions"].([]any)
+		for _, c := range copies {
+			out = append(out, c.(map[string]any)["destinationVaultArn"].(string))
+		}
+	}
+	return out
+}
+
+// Prod copies every AWS Backup recovery point to its first replica region,
+// alarms to the pipeline's topic, and keeps what its settings say.
+func TestProdBacksUpToTheReplicaRegion(t *testing.T) {
+	r := previewStack(t, "prod", nil)
+	dests := copyDestinations(t, r)
+	require.Len(t, dests, 2, "both rules copy")
+	for _, d := range dests {
+		assert.True(t, strings.HasPrefix(d, "arn:aws:backup:us-west-2:"), d)
+	}
+	rules := r.Find("aws:backup/plan:Plan")[0].Inputs["rules"].([]any)
+	assert.Equal(t, 90.0, rules[0].(map[string]any)["lifecycle"].(map[string]any)["deleteAfter"], "backupRetentionDays")
+	assert.Equal(t, 365.0, rules[1].(map[string]any)["lifecycle"].(map[string]any)["deleteAfter"], "weeklyBackupRetentionDays")
+
+	var backupAlarms int
+	for _, a := range r.Find("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if strings.Contains(a.Parent, "BackupSchedule") {
+			backupAlarms++
+			assert.Equal(t, []any{"arn:aws:sns:us-east-1:123456789012:manga-assist-pipeline-alarms-prod"}, a.Inputs["alarmActions"], a.Name)
+		}
+	}
+	assert.Equal(t, 7, backupAlarms)
+	assert.Empty(t, r.Find("aws:backup/vaultLockConfiguration:VaultLockConfiguration"), "backupVaultLock is off by default")
+
+	locked := previewStack(t, "prod", map[string]string{"manga-assist-data:backupVaultLock": "true"})
+	lock := locked.Find("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+	require.Len(t, lock, 1)
+	assert.Equal(t, map[string]any{"backupVaultName": "manga-assist-backups-prod", "minRetentionDays": 90.0, "maxRetentionDays": 365.0},
+		lock[0].Inputs, "governance mode, the plan's retentions")
+}
+
+// Dev has no replica: no copy; alarms are off: the BackupSchedule gets no
+// topic (not an empty ARN) and creates no alarm.
+func TestDevBacksUpWithoutCopyOrAlarms(t *testing.T) {
+	r := previewStack(t, "dev", nil)
+	assert.Empty(t, copyDestinations(t, r))
+	assert.Empty(t, r.Find("pulumi:providers:aws"))
+	for _, a := range r.Find("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		assert.NotContains(t, a.Parent, "BackupSchedule", a.Name)
+	}
+	rules := r.Find("aws:backup/plan:Plan")[0].Inputs["rules"].([]any)
+	assert.Equal(t, 7.0, rules[0].(map[string]any)["lifecycle"].(map[string]any)["deleteAfter"])
+	assert.Equal(t, 14.0, rules[1].(map[string]any)["lifecycle"].(map[string]any)["deleteAfter"])
+
+	// A weekly retention below the daily one is raised to it.
+	short := previewStack(t, "dev", map[string]string{"manga-assist-data:weeklyBackupRetentionDays": "3"})
+	rules = short.Find("aws:backup/plan:Plan")[0].Inputs["rules"].([]any)
+	assert.Equal(t, 7.0, rules[1].(map[string]any)["lifecycle"].(map[string]any)["deleteAfter"])
+	vault := short.Find("aws:backup/vault:Vault")[0]
+	assert.Equal(t, true, vault.Inputs["forceDestroy"], "dev's forceDestroyBuckets")
+}
