@@ -1,9 +1,10 @@
 package backup
 
 import (
-	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/manga-assist/manga-assist-data/internal/emf"
 )
 
 // Namespace is the CloudWatch namespace of the orchestrator's metrics.
@@ -43,60 +44,23 @@ type Metrics struct {
 	FullExportAge time.Duration
 }
 
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMetadata struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
 // WriteEMF writes m as one EMF JSON line stamped at ts.
 func (m Metrics) WriteEMF(w io.Writer, ts time.Time, table string) error {
-	values := []struct {
-		name, unit string
-		value      float64
-	}{
-		{MetricExportsStarted, "Count", float64(m.Started)},
-		{MetricExportsCompleted, "Count", float64(m.Completed)},
-		{MetricExportsFailed, "Count", float64(m.Failed)},
-		{MetricExportsInFlight, "Count", float64(m.InFlight)},
-		{MetricChainRebased, "Count", float64(m.Rebased)},
-		{MetricTransientErrors, "Count", float64(m.Transient)},
-		{MetricExportsAbandoned, "Count", float64(m.Abandoned)},
-		{MetricFullExportsOverdue, "Count", float64(m.Overdue)},
+	values := []emf.Metric{
+		{Name: MetricExportsStarted, Unit: "Count", Value: float64(m.Started)},
+		{Name: MetricExportsCompleted, Unit: "Count", Value: float64(m.Completed)},
+		{Name: MetricExportsFailed, Unit: "Count", Value: float64(m.Failed)},
+		{Name: MetricExportsInFlight, Unit: "Count", Value: float64(m.InFlight)},
+		{Name: MetricChainRebased, Unit: "Count", Value: float64(m.Rebased)},
+		{Name: MetricTransientErrors, Unit: "Count", Value: float64(m.Transient)},
+		{Name: MetricExportsAbandoned, Unit: "Count", Value: float64(m.Abandoned)},
+		{Name: MetricFullExportsOverdue, Unit: "Count", Value: float64(m.Overdue)},
 	}
 	if m.LagKnown {
-		values = append(values, struct {
-			name, unit string
-			value      float64
-		}{MetricWatermarkLag, "Seconds", m.WatermarkLag.Seconds()})
+		values = append(values, emf.Metric{Name: MetricWatermarkLag, Unit: "Seconds", Value: m.WatermarkLag.Seconds()})
 	}
 	if m.FullExportAge > 0 {
-		values = append(values, struct {
-			name, unit string
-			value      float64
-		}{MetricFullExportAge, "Seconds", m.FullExportAge.Seconds()})
+		values = append(values, emf.Metric{Name: MetricFullExportAge, Unit: "Seconds", Value: m.FullExportAge.Seconds()})
 	}
-	line := map[string]any{TableDimension: table}
-	directive := emfDirective{Namespace: Namespace, Dimensions: [][]string{{TableDimension}}}
-	for _, v := range values {
-		directive.Metrics = append(directive.Metrics, emfMetric{Name: v.name, Unit: v.unit})
-		line[v.name] = v.value
-	}
-	line["_aws"] = emfMetadata{Timestamp: ts.UnixMilli(), CloudWatchMetrics: []emfDirective{directive}}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n')) // one Write: one log line
-	return err
+	return emf.Write(w, ts, Namespace, TableDimension, table, values)
 }

@@ -1,9 +1,10 @@
 package streamrouter
 
 import (
-	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/manga-assist/manga-assist-data/internal/emf"
 )
 
 // Namespace is the CloudWatch namespace of the router's metrics.
@@ -32,23 +33,6 @@ type Metrics struct {
 	Retries           int                // Kinesis records sent again after a failure
 	Undelivered       int                // events left for Lambda to retry
 	BatchLatency      time.Duration      // from invocation start to response
-}
-
-// emfMetric declares one metric in the _aws block.
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMetadata struct {
-	Timestamp         int64          `json:"Timestamp"` // epoch milliseconds
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
 }
 
 type metricValue struct {
@@ -85,19 +69,11 @@ func (m *Metrics) WriteEMF(w io.Writer, ts time.Time, function string) error {
 		values = append(values, metricValue{skipMetricNames[r], "Count", float64(m.Skipped[r])})
 	}
 
-	line := map[string]any{FunctionDimension: function}
-	directive := emfDirective{Namespace: Namespace, Dimensions: [][]string{{FunctionDimension}}}
-	for _, v := range values {
-		directive.Metrics = append(directive.Metrics, emfMetric{Name: v.name, Unit: v.unit})
-		line[v.name] = v.value
+	out := make([]emf.Metric, len(values))
+	for i, v := range values {
+		out[i] = emf.Metric{Name: v.name, Unit: v.unit, Value: v.value}
 	}
-	line["_aws"] = emfMetadata{Timestamp: ts.UnixMilli(), CloudWatchMetrics: []emfDirective{directive}}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n')) // one Write: one log line
-	return err
+	return emf.Write(w, ts, Namespace, FunctionDimension, function, out)
 }
 
 func (m *Metrics) skippedTotal() int {
