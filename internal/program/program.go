@@ -96,6 +96,7 @@ func Run(ctx *pulumi.Context) error {
 	if global != nil {
 		ctx.Export("replicaArns", global.ReplicaArns)
 		ctx.Export("failoverRecordName", global.RecordName)
+		ctx.Export("healthCheckIds", global.HealthCheckIDs)
 	}
 
 	// The table's backups: a gap-free chain of exports into the backup
