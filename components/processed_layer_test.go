@@ -190,7 +190,7 @@ func TestProcessedLayerSchedules(t *testing.T) {
 	r := layerRun(t, processedArgs())
 	group := layerResource(t, r, "aws:scheduler/scheduleGroup:ScheduleGroup", "processed")
 	assert.Equal(t, "manga-assist-processed-layer-unit", group["name"])
-	machineArn := "arn:aws:sfn:us-east-1:123456789012:manga-assist-processed-layer-unit" // the mocks' ARN of it
+	machineArn := "arn:aws:states:us-east-1:123456789012:stateMachine:manga-assist-processed-layer-unit" // the mocks' ARN of it
 	dlqArn := "arn:aws:sqs:us-east-1:123456789012:manga-assist-processed-layer-dlq-unit"
 	for name, want := range map[string]struct {
 		expression string
@@ -241,7 +241,7 @@ func TestProcessedLayerAlarms(t *testing.T) {
 		alarms[a.Name] = a.Inputs
 		assert.Equal(t, []any{"arn:aws:sns:us-east-1:123456789012:manga-assist-pipeline-alarms-unit"}, a.Inputs["alarmActions"], a.Name)
 	}
-	machine := map[string]any{"StateMachineArn": "arn:aws:sfn:us-east-1:123456789012:manga-assist-processed-layer-unit"}
+	machine := map[string]any{"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:manga-assist-processed-layer-unit"}
 	for name, want := range map[string]struct {
 		namespace, metric, comparison string
 		threshold                     float64

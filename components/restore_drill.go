@@ -48,7 +48,8 @@ type RestoreDrillArgs struct {
 	// LogRetentionDays of the verifier's and the machine's log groups.
 	// Default 365: a monthly drill's logs over a year.
 	LogRetentionDays int
-	// AlarmTopicArn receives the alarms; nil creates them without actions.
+	// AlarmTopicArn receives the alarms; nil: no alarms (an alarm nobody
+	// hears is no alarm, and the policy pack refuses it).
 	AlarmTopicArn pulumi.StringInput
 	// Tags go on every resource, beside component=RestoreDrill.
 	Tags map[string]string
@@ -366,22 +367,28 @@ func NewRestoreDrill(ctx *pulumi.Context, name string, args *RestoreDrillArgs, o
 
 	// Alarms: a failed execution (restore, verification or mismatch), the
 	// verifier's own DrillFailed metric, a schedule that could not start it.
-	var actions pulumi.Array
-	if a.AlarmTopicArn != nil {
-		actions = pulumi.Array{a.AlarmTopicArn}
-	}
-	for _, al := range []struct {
+	var alarms []struct {
 		suffix, description, namespace, metric string
 		dims                                   pulumi.StringMap
 		period                                 int
-	}{
-		{"restore-drill-failed", "The monthly restore drill failed: restore, verification or a mismatch (see the execution's history)",
-			"AWS/States", "ExecutionsFailed", pulumi.StringMap{"StateMachineArn": machine.Arn}, 3600},
-		{"restore-drill-mismatch", "The restored table did not match the sessions table (the verifier's DrillFailed metric)",
-			drill.MetricNamespace, drill.MetricFailed, pulumi.StringMap{drill.MetricDimension: a.SourceTableName}, 3600},
-		{"restore-drill-not-started", "EventBridge Scheduler could not start the restore drill (messages in its dead-letter queue)",
-			"AWS/SQS", "ApproximateNumberOfMessagesVisible", pulumi.StringMap{"QueueName": dlq.Name}, 300},
-	} {
+	}
+	var actions pulumi.Array
+	if a.AlarmTopicArn != nil {
+		actions = pulumi.Array{a.AlarmTopicArn}
+		alarms = []struct {
+			suffix, description, namespace, metric string
+			dims                                   pulumi.StringMap
+			period                                 int
+		}{
+			{"restore-drill-failed", "The monthly restore drill failed: restore, verification or a mismatch (see the execution's history)",
+				"AWS/States", "ExecutionsFailed", pulumi.StringMap{"StateMachineArn": machine.Arn}, 3600},
+			{"restore-drill-mismatch", "The restored table did not match the sessions table (the verifier's DrillFailed metric)",
+				drill.MetricNamespace, drill.MetricFailed, pulumi.StringMap{drill.MetricDimension: a.SourceTableName}, 3600},
+			{"restore-drill-not-started", "EventBridge Scheduler could not start the restore drill (messages in its dead-letter queue)",
+				"AWS/SQS", "ApproximateNumberOfMessagesVisible", pulumi.StringMap{"QueueName": dlq.Name}, 300},
+		}
+	}
+	for _, al := range alarms {
 		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &cloudwatch.MetricAlarmArgs{
 			Name:               pulumi.String(physical(al.suffix)),
 			AlarmDescription:   pulumi.String(al.description),

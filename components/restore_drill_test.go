@@ -270,3 +270,13 @@ func TestRestoreDrillRefusesBadArgs(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+// Without a topic there is nobody to tell: no alarms, rather than alarms
+// without actions.
+func TestRestoreDrillWithoutTopicHasNoAlarms(t *testing.T) {
+	args := drillArgs()
+	args.AlarmTopicArn = nil
+	result, _ := restoreDrill(t, args)
+	assert.Empty(t, result.Find("aws:cloudwatch/metricAlarm:MetricAlarm"))
+	assert.NotEmpty(t, result.Find("aws:sfn/stateMachine:StateMachine"), "the drill itself is still there")
+}

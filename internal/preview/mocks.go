@@ -146,6 +146,7 @@ var arnFormats = map[string]string{
 	"aws:glue/catalogDatabase:CatalogDatabase":                  "arn:aws:glue:%[1]s:%[2]s:database/%[3]s",
 	"aws:athena/workgroup:Workgroup":                            "arn:aws:athena:%[1]s:%[2]s:workgroup/%[3]s",
 	"aws:sqs/queue:Queue":                                       "arn:aws:sqs:%[1]s:%[2]s:%[3]s",
+	"aws:sfn/stateMachine:StateMachine":                         "arn:aws:states:%[1]s:%[2]s:stateMachine:%[3]s",
 	"aws:cloudwatch/metricAlarm:MetricAlarm":                    "arn:aws:cloudwatch:%[1]s:%[2]s:alarm:%[3]s",
 }
 

@@ -133,6 +133,19 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// A monthly restore drill of the table: restore to the latest restorable
+	// time into a scratch table, verify, delete; alarms on any failure.
+	drill, err := components.NewRestoreDrill(ctx, "restore-drill", &components.RestoreDrillArgs{
+		SourceTableName:      table.TableName,
+		SourceTableArn:       table.TableArn,
+		SourceTableKMSKeyArn: table.KMSKeyArn,
+		AlarmTopicArn:        alarmTopic, // nil when alarms are off
+		Tags:                 tags,
+	})
+	if err != nil {
+		return err
+	}
+
 	// Each event once, in an Iceberg table under processed/ of the data
 	// bucket, kept by a daily Step Functions workflow of Athena queries;
 	// the optional QuickSight and OpenSearch Serverless sinks are on when
@@ -185,6 +198,8 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("glueDatabaseName", pipeline.GlueDatabaseName)
 	ctx.Export("athenaWorkgroupName", pipeline.WorkgroupName)
 	ctx.Export("alarmTopicArn", pipeline.AlarmTopicArn)
+	ctx.Export("restoreDrillStateMachineArn", drill.StateMachineArn)
+	ctx.Export("restoreDrillDeadLetterQueueArn", drill.DeadLetterQueueArn)
 	ctx.Export("processedTableName", processed.ProcessedTableName)
 	ctx.Export("processedStateMachineArn", processed.StateMachineArn)
 	ctx.Export("backupFunctionName", backups.OrchestratorFunctionName)

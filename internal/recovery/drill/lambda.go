@@ -2,11 +2,11 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/manga-assist/manga-assist-data/internal/emf"
 	"github.com/manga-assist/manga-assist-data/internal/recovery/table"
 )
 
@@ -71,31 +71,18 @@ func (v Verifier) Handle(ctx context.Context, req VerifyRequest) (VerifyResult, 
 	if !req.Started.IsZero() {
 		res.RTOSeconds = now().Sub(req.Started).Seconds()
 	}
-	failed := 1
+	failed := 1.0
 	if res.Passed {
 		failed = 0
 	}
-	line := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  MetricNamespace,
-				"Dimensions": [][]string{{MetricDimension}},
-				"Metrics": []map[string]string{
-					{"Name": MetricFailed, "Unit": "Count"}, {"Name": MetricRTO, "Unit": "Seconds"}, {"Name": MetricItems, "Unit": "Count"},
-				},
-			}},
-		},
-		MetricDimension: req.SourceTable,
-		MetricFailed:    failed,
-		MetricRTO:       res.RTOSeconds,
-		MetricItems:     res.Count,
-		"scratch_table": req.ScratchTable,
-		"mismatches":    res.Mismatches,
-	}
 	if v.Metrics != nil {
-		b, _ := json.Marshal(line)
-		fmt.Fprintln(v.Metrics, string(b))
+		if err := emf.Write(v.Metrics, now(), MetricNamespace, MetricDimension, req.SourceTable, []emf.Metric{
+			{Name: MetricFailed, Unit: "Count", Value: failed},
+			{Name: MetricRTO, Unit: "Seconds", Value: res.RTOSeconds},
+			{Name: MetricItems, Unit: "Count", Value: float64(res.Count)},
+		}); err != nil {
+			return res, fmt.Errorf("write the drill's metrics: %w", err)
+		}
 	}
 	return res, nil
 }

@@ -94,15 +94,17 @@ func heapPeak() (stop func() (live, heap uint64)) {
 	}
 }
 
-func restoreInto(tb testing.TB, ddb *dynamodb.Client, s3c *s3.Client, chain *exports.Chain, target string) table.Report {
+func restoreInto(tb testing.TB, ddb *dynamodb.Client, s3c *s3.Client, chain *exports.Chain, target string, skipVerify bool) table.Report {
 	tb.Helper()
 	ctx := context.Background()
 	require.NoError(tb, table.CreateSessionsTable(ctx, ddb, target))
 	cp, _, err := checkpoint.Open(tb.TempDir(), []string{target})
 	require.NoError(tb, err)
-	rep, err := table.Restore(ctx, ddb, s3c, chain, target, table.Options{Checkpoint: cp, Progress: quiet(), Sample: -1})
+	rep, err := table.Restore(ctx, ddb, s3c, chain, target, table.Options{Checkpoint: cp, Progress: quiet(), Sample: -1, SkipVerify: skipVerify})
 	require.NoError(tb, err)
-	require.EqualValues(tb, chain.Full.ItemCount, rep.Count)
+	if !skipVerify {
+		require.EqualValues(tb, chain.Full.ItemCount, rep.Count)
+	}
 	return rep
 }
 
@@ -146,7 +148,7 @@ func BenchmarkRestoreVsPlainLoop(b *testing.B) {
 	var writeRate, e2eRate, plainRate float64
 	for i := range b.N {
 		start := time.Now()
-		rep := restoreInto(b, ddb, s3c, chain, fmt.Sprintf("restored-%d", i))
+		rep := restoreInto(b, ddb, s3c, chain, fmt.Sprintf("restored-%d", i), false)
 		e2eRate += n / time.Since(start).Seconds()
 		writeRate += n / (rep.VerifySeconds + rep.ApplySeconds)
 		plainRate += n / plainLoop(b, ddb, all, fmt.Sprintf("plain-%d", i)).Seconds()
@@ -158,8 +160,11 @@ func BenchmarkRestoreVsPlainLoop(b *testing.B) {
 	b.ReportMetric(e2eRate/plainRate, "ratio-e2e")
 }
 
-// BenchmarkRestorePeakHeap reports the heap high-water mark of restoring
-// 20,000 and 200,000 items (see heapPeak).
+// BenchmarkRestorePeakHeap reports the heap high-water marks of restoring
+// 20,000 and 200,000 items (see heapPeak): checking the MD5s, streaming and
+// writing. The verification after the writes is left out: its COUNT scan
+// takes moto hours at 200,000 items (its memory is bounded by the page cap
+// and checked by TestRestoreMemoryIsFlat).
 func BenchmarkRestorePeakHeap(b *testing.B) {
 	for _, n := range []int{20000, 200000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
@@ -169,7 +174,7 @@ func BenchmarkRestorePeakHeap(b *testing.B) {
 			var live, heap uint64
 			for i := range b.N {
 				stop := heapPeak()
-				restoreInto(b, emu.DynamoDB(), emu.S3(), chain, fmt.Sprintf("restored-%d", i))
+				restoreInto(b, emu.DynamoDB(), emu.S3(), chain, fmt.Sprintf("restored-%d", i), true)
 				l, h := stop()
 				live, heap = max(live, l), max(heap, h)
 			}
@@ -192,7 +197,7 @@ func TestRestoreMemoryIsFlat(t *testing.T) {
 			emu := emulator.New(t)
 			chain, _ := bigExport(t, emu, n, false)
 			stop := heapPeak()
-			restoreInto(t, emu.DynamoDB(), emu.S3(), chain, "flat")
+			restoreInto(t, emu.DynamoDB(), emu.S3(), chain, "flat", false)
 			live, heap := stop()
 			peaks[n] = live
 			t.Logf("%d items: live heap high-water mark %.1f MiB, heap incl. garbage %.1f MiB, above the baseline",

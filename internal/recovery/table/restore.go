@@ -37,6 +37,9 @@ type Options struct {
 	Sample      int // items compared after the restore; default 100, -1 none
 	Progress    progress.Options
 	Checkpoint  *checkpoint.File // required
+	// SkipVerify leaves out the count and the sampled reads after the
+	// writes (the 200,000-item benchmark: moto's COUNT scan is quadratic).
+	SkipVerify bool
 }
 
 // Report is what a restore did.
@@ -140,6 +143,10 @@ func Restore(ctx context.Context, ddb DynamoDB, s3 exports.S3, chain *exports.Ch
 	rep.ApplySeconds = time.Since(start).Seconds()
 	if rep.ApplySeconds > 0 {
 		rep.ItemsPerSec = float64(rep.Puts+rep.Deletes) / rep.ApplySeconds
+	}
+	if opts.SkipVerify {
+		rep.Notes = append(rep.Notes, "not verified (SkipVerify)")
+		return rep, nil
 	}
 	if countable {
 		want := chain.Full.ItemCount + delta
