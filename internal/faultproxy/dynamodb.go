@@ -24,7 +24,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"sync"
 )
@@ -70,22 +69,11 @@ type DynamoDBProxy struct {
 // NewDynamoDB returns a proxy to target (e.g. emulator.URL()) that injects
 // nothing until told to.
 func NewDynamoDB(target string) (*DynamoDBProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("faultproxy: target %q is not an absolute URL", target)
+	forward, err := reverseProxy(target, spliceUnprocessed)
+	if err != nil {
+		return nil, err
 	}
-	p := &DynamoDBProxy{release: make(chan struct{})}
-	p.forward = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u)
-			pr.Out.Header.Del("Accept-Encoding") // uncompressed answers, so that they can be rewritten
-		},
-		ModifyResponse: spliceUnprocessed,
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
-			http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
-		},
-	}
-	return p, nil
+	return &DynamoDBProxy{forward: forward, release: make(chan struct{})}, nil
 }
 
 // LeaveUnprocessed sets the chooser of entries DynamoDB "could not process";

@@ -106,23 +106,31 @@ type Proxy struct {
 // New returns a proxy to target (e.g. emulator.URL()) that injects nothing
 // until FailEntries or FailCalls say otherwise.
 func New(target string) (*Proxy, error) {
+	forward, err := reverseProxy(target, spliceFailures)
+	if err != nil {
+		return nil, err
+	}
+	return &Proxy{forward: forward}, nil
+}
+
+// reverseProxy forwards to target and lets rewrite change each answer; a
+// transport error becomes a 502 that names it.
+func reverseProxy(target string, rewrite func(*http.Response) error) (*httputil.ReverseProxy, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("faultproxy: target %q is not an absolute URL", target)
 	}
-	p := &Proxy{}
-	p.forward = &httputil.ReverseProxy{
+	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
 			// Uncompressed answers, so that they can be rewritten.
 			pr.Out.Header.Del("Accept-Encoding")
 		},
-		ModifyResponse: spliceFailures,
+		ModifyResponse: rewrite,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			http.Error(w, "faultproxy: "+err.Error(), http.StatusBadGateway)
 		},
-	}
-	return p, nil
+	}, nil
 }
 
 // FailEntries sets the chooser of entry faults: it returns the ErrorCode an
