@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"mime"
 	"net/http"
 	"net/http/httputil"
 	"strconv"
@@ -132,21 +131,11 @@ func (p *DynamoDBProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.forward.ServeHTTP(w, r)
 		return
 	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != dynamoDBContentType {
-		http.Error(w, fmt.Sprintf("faultproxy: BatchWriteItem with Content-Type %q; only %s is understood", ct, dynamoDBContentType), http.StatusUnsupportedMediaType)
+	req, _, ok := readRequest(w, r, "BatchWriteItem", dynamoDBContentType)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "faultproxy: read request: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	var req map[string]json.RawMessage
 	var tables map[string][]json.RawMessage
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, "faultproxy: BatchWriteItem request is not JSON: "+err.Error(), http.StatusBadRequest)
-		return
-	}
 	if err := json.Unmarshal(req["RequestItems"], &tables); err != nil {
 		http.Error(w, "faultproxy: BatchWriteItem RequestItems: "+err.Error(), http.StatusBadRequest)
 		return

@@ -188,21 +188,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.forward.ServeHTTP(w, r)
 		return
 	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != jsonContentType {
-		http.Error(w, fmt.Sprintf("faultproxy: PutRecords with Content-Type %q; only %s is understood", ct, jsonContentType), http.StatusUnsupportedMediaType)
+	req, body, ok := readRequest(w, r, "PutRecords", jsonContentType)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "faultproxy: read request: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	var req map[string]json.RawMessage
 	var entries []json.RawMessage
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, "faultproxy: PutRecords request is not JSON: "+err.Error(), http.StatusBadRequest)
-		return
-	}
 	if err := json.Unmarshal(req["Records"], &entries); err != nil {
 		http.Error(w, "faultproxy: PutRecords Records: "+err.Error(), http.StatusBadRequest)
 		return
@@ -401,4 +391,25 @@ func isCBORPutRecords(r *http.Request) bool {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	cbor := ct == "application/cbor" || strings.EqualFold(r.Header.Get("Smithy-Protocol"), "rpc-v2-cbor")
 	return cbor && strings.HasSuffix(r.URL.Path, "/operation/PutRecords")
+}
+
+// readRequest reads a JSON request of operation op, parsed and as it came;
+// on a wrong content type or a body that is not a JSON object it answers the
+// error itself and reports false.
+func readRequest(w http.ResponseWriter, r *http.Request, op, contentType string) (map[string]json.RawMessage, []byte, bool) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != contentType {
+		http.Error(w, fmt.Sprintf("faultproxy: %s with Content-Type %q; only %s is understood", op, ct, contentType), http.StatusUnsupportedMediaType)
+		return nil, nil, false
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "faultproxy: read request: "+err.Error(), http.StatusBadRequest)
+		return nil, nil, false
+	}
+	var req map[string]json.RawMessage
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, "faultproxy: "+op+" request is not JSON: "+err.Error(), http.StatusBadRequest)
+		return nil, nil, false
+	}
+	return req, body, true
 }
