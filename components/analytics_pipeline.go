@@ -43,6 +43,14 @@ type AnalyticsPipelineArgs struct {
 	// Name prefixes physical names: <Name>-<part>-<stack>. Default "manga-assist".
 	Name string
 
+	// Paused creates the router's event source mapping disabled: a standby
+	// pipeline, in another region of a global table, that reads nothing
+	// until it is switched on. Enabled later, the mapping starts at the
+	// oldest record the stream still holds (TRIM_HORIZON, up to 24 hours
+	// back); disabled and enabled again, it resumes where it stopped
+	// (Lambda API Reference, UpdateEventSourceMapping). Default false.
+	Paused bool
+
 	// RouterBatchSize is how many stream records one invocation gets, 1-10000. Default 100.
 	RouterBatchSize int
 	// RouterParallelization is how many batches of one stream shard run at
@@ -210,6 +218,9 @@ type AnalyticsPipeline struct {
 	pulumi.ResourceState
 
 	RouterFunctionName pulumi.StringOutput `pulumi:"routerFunctionName"`
+	// RouterMappingUUID is the router's event source mapping: `aws lambda
+	// update-event-source-mapping --uuid` switches a standby on or off.
+	RouterMappingUUID  pulumi.StringOutput `pulumi:"routerMappingUuid"`
 	EventStreamName    pulumi.StringOutput `pulumi:"eventStreamName"`
 	EventStreamArn     pulumi.StringOutput `pulumi:"eventStreamArn"`
 	DeliveryStreamName pulumi.StringOutput `pulumi:"deliveryStreamName"`
@@ -275,7 +286,7 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 	if err != nil {
 		return nil, err
 	}
-	router, err := p.router(name, code, events)
+	router, mapping, err := p.router(name, code, events)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +308,7 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 	}
 
 	c.RouterFunctionName = router.Name
+	c.RouterMappingUUID = mapping.Uuid
 	c.EventStreamName = events.Name
 	c.EventStreamArn = events.Arn
 	c.DeliveryStreamName = delivery.Name
@@ -307,6 +319,7 @@ func NewAnalyticsPipeline(ctx *pulumi.Context, name string, args *AnalyticsPipel
 	c.EventStreamKMSKeyArn = p.key.Arn
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"routerFunctionName": c.RouterFunctionName,
+		"routerMappingUuid":  c.RouterMappingUUID,
 		"eventStreamName":    c.EventStreamName,
 		"eventStreamArn":     c.EventStreamArn,
 		"deliveryStreamName": c.DeliveryStreamName,
@@ -372,18 +385,11 @@ func (p *pipeline) role(name, service string) (*iam.Role, error) {
 // limited by the encryption context's log-group ARN).
 func pipelineKeyPolicy(account, region string) (string, error) {
 	return policyDocument(
-		policyStatement{Sid: "AccountIAM", Effect: "Allow",
-			Principal: map[string]string{"AWS": "arn:aws:iam::" + account + ":root"},
-			Action:    "kms:*", Resource: "*"},
+		accountKeyAdmin("aws", account),
 		policyStatement{Sid: "CloudWatchAlarmsPublish", Effect: "Allow",
 			Principal: map[string]string{"Service": "cloudwatch.amazonaws.com"},
 			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: "*",
 			Condition: map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}}},
-		policyStatement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
-			Principal: map[string]string{"Service": "logs." + region + ".amazonaws.com"},
-			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
-			Resource:  "*",
-			Condition: map[string]any{"ArnLike": map[string]string{
-				"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:" + region + ":" + account + ":log-group:*"}}},
+		logsMayEncrypt("aws", account, region, "*"),
 	)
 }

@@ -47,7 +47,10 @@ func (p *pipeline) delivery(name string, events *kinesis.Stream, database *glue.
 	logs, err := cloudwatch.NewLogGroup(p.ctx, name+"-delivery", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/kinesisfirehose/" + p.physical("analytics-delivery")),
 		RetentionInDays: pulumi.Int(p.a.LogRetentionDays),
-		Tags:            p.tags,
+		// CloudWatch Logs encrypts with the pipeline's key, whose policy
+		// admits it; Firehose, the writer, needs no key permission.
+		KmsKeyId: p.key.Arn,
+		Tags:     p.tags,
 	}, p.parent)
 	if err != nil {
 		return nil, err

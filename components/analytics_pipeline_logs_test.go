@@ -11,7 +11,7 @@ import (
 	"github.com/manga-assist/manga-assist-data/components"
 )
 
-// The router's log group is encrypted with the pipeline's key, and the key
+// The router's and Firehose's log groups are encrypted with the pipeline's key, and the key
 // lets CloudWatch Logs of its region use it for this account's log groups
 // only (log-group-retention asks for a key on every log group).
 func TestRouterLogGroupUsesThePipelineKey(t *testing.T) {
@@ -29,7 +29,7 @@ func TestRouterLogGroupUsesThePipelineKey(t *testing.T) {
 		})
 		return err
 	})
-	var key, logs map[string]any
+	var key, logs, deliveryLogs map[string]any
 	var logsURN string
 	for _, r := range result.Resources {
 		switch {
@@ -37,11 +37,15 @@ func TestRouterLogGroupUsesThePipelineKey(t *testing.T) {
 			key = r.Inputs
 		case r.Type == "aws:cloudwatch/logGroup:LogGroup" && r.Name == "analytics-router":
 			logs, logsURN = r.Inputs, r.URN
+		case r.Type == "aws:cloudwatch/logGroup:LogGroup" && r.Name == "analytics-delivery":
+			deliveryLogs = r.Inputs
 		}
 	}
+	require.NotNil(t, deliveryLogs)
 	require.NotNil(t, key)
 	require.NotNil(t, logs)
 	assert.Regexp(t, `^arn:aws:kms:us-east-1:123456789012:key/`, logs["kmsKeyId"], "the router's log group has the pipeline's key")
+	assert.Equal(t, logs["kmsKeyId"], deliveryLogs["kmsKeyId"], "Firehose's log group has the same key")
 
 	var doc struct {
 		Statement []struct {

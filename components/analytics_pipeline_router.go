@@ -13,7 +13,7 @@ import (
 
 // router is the stream-router Lambda, its least-privilege role and its
 // event source mapping on the table stream.
-func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesis.Stream) (*lambda.Function, error) {
+func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesis.Stream) (*lambda.Function, *lambda.EventSourceMapping, error) {
 	functionName := p.physical("stream-router")
 	// Encrypted with the pipeline's key, whose policy lets CloudWatch Logs use it.
 	logs, err := cloudwatch.NewLogGroup(p.ctx, name+"-router", &cloudwatch.LogGroupArgs{
@@ -23,11 +23,11 @@ func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesi
 		Tags:            p.tags,
 	}, p.parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	role, err := p.role(name+"-router", "lambda.amazonaws.com")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	failed := p.a.FailedRecordsBucket
 	policy := pulumi.All(p.a.TableStreamArn, p.a.TableKMSKeyArn, events.Arn, p.key.Arn, logs.Arn,
@@ -62,7 +62,7 @@ func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesi
 	}).(pulumi.StringOutput)
 	rolePolicy, err := iam.NewRolePolicy(p.ctx, name+"-router", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, p.parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	fn, err := lambda.NewFunction(p.ctx, name+"-router", &lambda.FunctionArgs{
@@ -83,12 +83,13 @@ func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesi
 		Tags:          p.tags,
 	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	// Lambda checks the role's permissions when the mapping is created.
-	if _, err := lambda.NewEventSourceMapping(p.ctx, name+"-router", &lambda.EventSourceMappingArgs{
+	mapping, err := lambda.NewEventSourceMapping(p.ctx, name+"-router", &lambda.EventSourceMappingArgs{
 		EventSourceArn:        p.a.TableStreamArn,
+		Enabled:               pulumi.Bool(!p.a.Paused),
 		FunctionName:          fn.Arn,
 		StartingPosition:      pulumi.String("TRIM_HORIZON"),
 		BatchSize:             pulumi.Int(p.a.RouterBatchSize),
@@ -104,8 +105,9 @@ func (p *pipeline) router(name string, code lambdabuild.Artifact, events *kinesi
 			OnFailure: &lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: failed.Arn},
 		},
 		Tags: p.tags,
-	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy})); err != nil {
-		return nil, err
+	}, p.parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	if err != nil {
+		return nil, nil, err
 	}
-	return fn, nil
+	return fn, mapping, nil
 }

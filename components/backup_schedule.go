@@ -296,6 +296,7 @@ type backupSchedule struct {
 	tags      pulumi.StringMap
 	account   pulumi.StringOutput
 	partition pulumi.StringOutput
+	region    pulumi.StringOutput
 	key       *kms.Key
 }
 
@@ -320,17 +321,23 @@ func NewBackupSchedule(ctx *pulumi.Context, name string, args *BackupScheduleArg
 	identity := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, b.parent)
 	b.account = identity.AccountId()
 	b.partition = identity.Arn().ApplyT(func(arn string) string { return strings.Split(arn, ":")[1] }).(pulumi.StringOutput)
+	b.region = aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}, b.parent).Name()
 
-	// One key for the vault and the dead-letter queue. Both are used through
-	// IAM (AWS Backup's service role, the roles that send dead letters), so
-	// the default key policy, which lets the account's IAM decide, is all
-	// they need (SQS Developer Guide, "Key management": producers of an
-	// encrypted queue need kms:GenerateDataKey and kms:Decrypt).
+	// One key for the vault, the dead-letter queue and the orchestrator's
+	// log group. The vault and the queue are used through IAM (AWS Backup's
+	// service role, the roles that send dead letters), which the key
+	// policy's first statement leaves to the account's IAM, as the default
+	// key policy does (SQS Developer Guide, "Key management": producers of
+	// an encrypted queue need kms:GenerateDataKey and kms:Decrypt). CloudWatch
+	// Logs uses the key itself, so the policy names it (backupKeyPolicy).
 	b.key, err = newKey(ctx, name, keyArgs{
 		alias:              fmt.Sprintf("%s/%s/backups", ctx.Project(), ctx.Stack()),
-		description:        "Encrypts the AWS Backup vault of the sessions table and the backup schedules' dead-letter queue",
+		description:        "Encrypts the AWS Backup vault of the sessions table, the backup schedules' dead-letter queue and the orchestrator's logs",
 		deletionWindowDays: a.KMSKeyDeletionWindowDays,
-		tags:               b.tags,
+		policy: pulumi.All(b.partition, b.account, b.region).ApplyT(func(v []any) (string, error) {
+			return backupKeyPolicy(v[0].(string), v[1].(string), v[2].(string), orchestratorLogGroup(b.physical("backup-orchestrator")))
+		}).(pulumi.StringOutput),
+		tags: b.tags,
 	}, b.parent)
 	if err != nil {
 		return nil, err
@@ -400,6 +407,20 @@ func (b *backupSchedule) physical(part string) string {
 	return physicalName(b.a.Name, part, b.ctx.Stack())
 }
 
+// orchestratorLogGroup is the log group of the orchestrator function, the
+// one Lambda writes to by default.
+func orchestratorLogGroup(functionName string) string { return "/aws/lambda/" + functionName }
+
+// backupKeyPolicy lets the account's IAM govern the key, as the default key
+// policy does, and lets CloudWatch Logs encrypt the orchestrator's log group
+// with it, and no other (CloudWatch Logs User Guide, "Encrypt log data in
+// CloudWatch Logs using AWS KMS": the regional service principal
+// logs.<region>.amazonaws.com, limited by the encryption context's log-group
+// ARN; as pipelineKeyPolicy in analytics_pipeline.go, narrowed to one group).
+func backupKeyPolicy(partition, account, region, logGroup string) (string, error) {
+	return policyDocument(accountKeyAdmin(partition, account), logsMayEncrypt(partition, account, region, logGroup))
+}
+
 // role is an IAM role that only service, acting for this account, may assume.
 func (b *backupSchedule) role(name, service string) (*iam.Role, error) {
 	return iam.NewRole(b.ctx, name, &iam.RoleArgs{
@@ -417,9 +438,13 @@ func (b *backupSchedule) orchestrator(code lambdabuild.Artifact, dlq *sqs.Queue,
 	ctx, a, name := b.ctx, b.a, b.name
 	functionName := b.physical("backup-orchestrator")
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-orchestrator", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/aws/lambda/" + functionName),
+		Name:            pulumi.String(orchestratorLogGroup(functionName)),
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
-		Tags:            b.tags,
+		// The component's key, whose policy lets CloudWatch Logs use it for
+		// this group (backupKeyPolicy). The function writes through
+		// CloudWatch Logs and needs no permission on the key.
+		KmsKeyId: b.key.Arn,
+		Tags:     b.tags,
 	}, b.parent)
 	if err != nil {
 		return nil, err
@@ -493,8 +518,10 @@ func orchestratorPolicy(tableArn, tableName, tableKey, bucketArn, bucketKey, pre
 			Action: []string{"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeContinuousBackups"}, Resource: tableArn},
 		policyStatement{Sid: "DescribeExports", Effect: "Allow", Action: "dynamodb:DescribeExport", Resource: tableArn + "/export/*"},
 		// Service Authorization Reference, Amazon DynamoDB: ListExports
-		// supports no resource-level permissions; it only lists.
-		policyStatement{Sid: "ListExports", Effect: "Allow", Action: "dynamodb:ListExports", Resource: "*"},
+		// takes an optional table resource; the orchestrator always names
+		// the table (ListExportsInput.TableArn), so it is granted on the
+		// table alone.
+		policyStatement{Sid: "ListExports", Effect: "Allow", Action: "dynamodb:ListExports", Resource: tableArn},
 		// The export writes with the requester's permissions: the same guide
 		// lists s3:AbortMultipartUpload, s3:PutObject and s3:PutObjectAcl,
 		// here only under this table's prefix.

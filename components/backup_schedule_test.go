@@ -145,7 +145,7 @@ func TestBackupScheduleSchedules(t *testing.T) {
 
 func TestBackupScheduleAWSBackup(t *testing.T) {
 	args := scheduleArgs()
-	args.DailyRetentionDays, args.WeeklyRetentionDays = 7, 60
+	args.DailyRetentionDays, args.WeeklyRetentionDays = 35, 60
 	result, kids := backups(t, args)
 
 	vault := get(t, kids, "aws:backup/vault:Vault", "backups")
@@ -159,7 +159,7 @@ func TestBackupScheduleAWSBackup(t *testing.T) {
 		rules[r.(map[string]any)["ruleName"].(string)] = r.(map[string]any)
 	}
 	assert.Equal(t, "cron(0 5 * * ? *)", rules["daily"]["schedule"])
-	assert.Equal(t, map[string]any{"deleteAfter": 7.0}, rules["daily"]["lifecycle"])
+	assert.Equal(t, map[string]any{"deleteAfter": 35.0}, rules["daily"]["lifecycle"])
 	assert.Equal(t, "cron(0 6 ? * SUN *)", rules["weekly"]["schedule"])
 	assert.Equal(t, map[string]any{"deleteAfter": 60.0}, rules["weekly"]["lifecycle"])
 	assert.Equal(t, "manga-assist-backups-unit", rules["daily"]["targetVaultName"])

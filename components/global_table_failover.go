@@ -175,6 +175,23 @@ type GlobalTableFailover struct {
 	HealthCheckIDs pulumi.StringMapOutput `pulumi:"healthCheckIds"`
 	// RecordName is the failover name; empty when routing is off.
 	RecordName pulumi.StringOutput `pulumi:"recordName"`
+
+	// Replicas are the replicas by region, for what else lives in their
+	// regions (a standby analytics pipeline reads a replica's stream).
+	Replicas map[string]Replica
+}
+
+// Replica is a replica of the table in one region.
+type Replica struct {
+	// Provider is the AWS provider of the replica's region.
+	Provider *aws.Provider
+	// KMSKeyArn encrypts the replica and its stream.
+	KMSKeyArn pulumi.StringOutput
+	// StreamArn is the replica's own stream: it carries the writes made in
+	// that region and the writes replicated to it, each with an event id
+	// of that region (read with DescribeTable once the replica exists;
+	// the provider's TableReplica has no stream attribute).
+	StreamArn pulumi.StringOutput
 }
 
 // NewGlobalTableFailover creates, for each replica region, a provider, a
@@ -200,6 +217,7 @@ func NewGlobalTableFailover(ctx *pulumi.Context, name string, args *GlobalTableF
 	tags := tagsFor("GlobalTableFailover", a.Tags)
 
 	replicaArns := pulumi.StringMap{}
+	c.Replicas = map[string]Replica{}
 	for _, region := range a.ReplicaRegions {
 		provider, err := aws.NewProvider(ctx, name+"-"+region, &aws.ProviderArgs{Region: pulumi.String(region)}, parent)
 		if err != nil {
@@ -230,6 +248,15 @@ func NewGlobalTableFailover(ctx *pulumi.Context, name string, args *GlobalTableF
 			return nil, err
 		}
 		replicaArns[region] = replica.Arn
+		// The table's name taken from the replica's ARN, so the lookup waits
+		// for the replica (and is unknown in a preview before it exists).
+		replicaName := replica.Arn.ApplyT(func(arn string) string {
+			_, table, _ := strings.Cut(arn, ":table/")
+			return table
+		}).(pulumi.StringOutput)
+		stream := dynamodb.LookupTableOutput(ctx, dynamodb.LookupTableOutputArgs{Name: replicaName},
+			parent, pulumi.Provider(provider)).StreamArn()
+		c.Replicas[region] = Replica{Provider: provider, KMSKeyArn: key.Arn, StreamArn: stream}
 	}
 
 	if a.AlarmTopicArn != nil {

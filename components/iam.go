@@ -58,6 +58,11 @@ var trustConditions = map[string]func(account string) map[string]any{
 	// SNS topics), not for the role it assumes, so none is set here rather
 	// than one the service might not send.
 	"backup.amazonaws.com": func(string) map[string]any { return nil },
+	// S3 User Guide, "Setting up permissions for live replication", step 2:
+	// the replication role's trust policy names s3.amazonaws.com with no
+	// condition; none is added rather than one S3 might not send when it
+	// assumes the role to replicate.
+	"s3.amazonaws.com": func(string) map[string]any { return nil },
 }
 
 // assumeRolePolicy lets an AWS service assume a role, only on behalf of

@@ -48,3 +48,27 @@ func keyDeletionWindowProblem(days int) string {
 	}
 	return ""
 }
+
+// accountKeyAdmin lets the account's IAM govern a key, as the default key
+// policy does: without it, a key policy that names only services locks
+// everyone out.
+func accountKeyAdmin(partition, account string) policyStatement {
+	return policyStatement{Sid: "AccountIAM", Effect: "Allow",
+		Principal: map[string]string{"AWS": "arn:" + partition + ":iam::" + account + ":root"},
+		Action:    "kms:*", Resource: "*"}
+}
+
+// logsMayEncrypt lets CloudWatch Logs of region use a key for the log
+// groups of account that logGroups names (one name, or "*" for all)
+// (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using
+// AWS Key Management Service", step 2: the regional service principal,
+// limited by an ArnLike condition on kms:EncryptionContext:aws:logs:arn).
+// The writers of the log group need no permission on the key.
+func logsMayEncrypt(partition, account, region, logGroups string) policyStatement {
+	return policyStatement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
+		Principal: map[string]string{"Service": "logs." + region + ".amazonaws.com"},
+		Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+		Resource:  "*",
+		Condition: map[string]any{"ArnLike": map[string]string{
+			"kms:EncryptionContext:aws:logs:arn": "arn:" + partition + ":logs:" + region + ":" + account + ":log-group:" + logGroups}}}
+}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/manga-assist/manga-assist-data/internal/lifecycle"
@@ -57,8 +59,9 @@ type ProcessedLayerArgs struct {
 	// reads WideLookbackDays of raw/, more than an analyst's query is allowed
 	// (athenaScanLimitGB), hence a workgroup of its own. Default 1 TiB.
 	ScanLimitBytes int
-	// LogRetentionDays of the workflow's and the OpenSearch Firehose's log
-	// groups. Default 30.
+	// LogRetentionDays of the workflow's and the OpenSearch pipeline's log
+	// groups. Default 30. Both are encrypted with a key of the layer's own
+	// (logsKeyPolicy).
 	LogRetentionDays int
 	// ForceDestroy lets `pulumi destroy` delete the workflow's workgroup
 	// with its query history. Default false.
@@ -85,7 +88,11 @@ type QuickSightSink struct {
 }
 
 // OpenSearchSink is an OpenSearch Serverless time-series collection fed by
-// a second Firehose from the events stream.
+// an OpenSearch Ingestion pipeline that reads the events stream, splits each
+// Kinesis record into its events (one per line) and indexes them. Minimum
+// cost, around the clock: the collection's OCUs (1, or 2 with
+// StandbyReplicas) plus the pipeline's PipelineMinUnits (1), at $0.24 per
+// OCU-hour each (docs/components/processed-layer.md).
 type OpenSearchSink struct {
 	// ReaderArn is the IAM role or user the data-access policy lets read the
 	// collection's indexes (dashboards, queries). Required.
@@ -95,7 +102,8 @@ type OpenSearchSink struct {
 	// .EventStreamKMSKeyArn). Required.
 	EventStreamArn, EventStreamKMSKeyArn pulumi.StringInput
 	// StandbyReplicas keeps a standby copy in another Availability Zone,
-	// which doubles the minimum capacity: 2 OCUs instead of 1. Default false.
+	// which doubles the collection's minimum capacity: 2 OCUs instead of 1.
+	// Default false.
 	StandbyReplicas bool
 	// RetentionDays: indexes are deleted after this many days (the
 	// collection's lifecycle policy), 1-3650. Default 30.
@@ -103,6 +111,12 @@ type OpenSearchSink struct {
 	// CollectionName of the collection and its policies, 3-32 lower-case
 	// letters, digits and hyphens. Default <Name>-<stack>.
 	CollectionName string
+	// PipelineMinUnits and PipelineMaxUnits bound the ingestion pipeline's
+	// capacity in Ingestion OCUs (1 to 96 for a pipeline without stateful
+	// processors: OpenSearch Service Developer Guide, "Scaling pipelines in
+	// Amazon OpenSearch Ingestion"). The minimum runs, and is billed, all the
+	// time. Defaults 1 and 4.
+	PipelineMinUnits, PipelineMaxUnits int
 }
 
 // Defaults of ProcessedLayerArgs.
@@ -114,6 +128,12 @@ const (
 	DefaultWideSchedule           = "cron(30 1 ? * SUN *)"
 	DefaultProcessingScanLimit    = 1 << 40
 	DefaultOpenSearchRetention    = 30
+	DefaultPipelineMinUnits       = 1
+	DefaultPipelineMaxUnits       = 4
+	// maxPipelineUnits is the most Ingestion OCUs a pipeline without stateful
+	// processors may have (OpenSearch Service Developer Guide, "Scaling
+	// pipelines in Amazon OpenSearch Ingestion").
+	maxPipelineUnits = 96
 
 	// ProcessedTableName is the Iceberg table the workflow creates and fills.
 	ProcessedTableName = "manga_assist_events_processed"
@@ -139,6 +159,10 @@ var (
 	// digits and hyphens.
 	collectionNameRule = nameRule{"time-series collection", 32, regexp.MustCompile(`^[a-z][a-z0-9-]{2,}$`),
 		"lower-case letters, digits and hyphens, beginning with a letter, at least 3", "OpenSearch Serverless API Reference, CreateCollection"}
+	// OpenSearch Ingestion CreatePipeline: PipelineName 3-28 characters,
+	// [a-z][a-z0-9\-]+.
+	pipelineNameRule = nameRule{"pipeline (OpenSearch Ingestion)", 28, regexp.MustCompile(`^[a-z][a-z0-9-]{2,}$`),
+		"lower-case letters, digits and hyphens, beginning with a letter, at least 3", "OpenSearch Ingestion API Reference, CreatePipeline"}
 )
 
 // processedNames are the physical names of the layer, each with AWS's rule.
@@ -223,6 +247,8 @@ func (a ProcessedLayerArgs) withDefaults(stack string) (ProcessedLayerArgs, erro
 		if o.RetentionDays == 0 {
 			o.RetentionDays = DefaultOpenSearchRetention
 		}
+		defaultInt(&o.PipelineMinUnits, DefaultPipelineMinUnits)
+		defaultInt(&o.PipelineMaxUnits, max(DefaultPipelineMaxUnits, o.PipelineMinUnits))
 		if p := stackconfig.OpenSearchPrincipalProblem(o.ReaderArn); p != "" {
 			bad("OpenSearch.ReaderArn %q: %s", o.ReaderArn, p)
 		}
@@ -235,7 +261,11 @@ func (a ProcessedLayerArgs) withDefaults(stack string) (ProcessedLayerArgs, erro
 		if p := collectionNameRule.problem("OpenSearch.CollectionName", o.CollectionName, stack); p != "" {
 			problems = append(problems, p)
 		}
-		if p := firehoseNameRule.problem("Name: OpenSearch delivery stream", physicalName(a.Name, "opensearch-delivery", stack), stack); p != "" {
+		if o.PipelineMinUnits < 1 || o.PipelineMaxUnits < o.PipelineMinUnits || o.PipelineMaxUnits > maxPipelineUnits {
+			bad("OpenSearch.PipelineMinUnits %d, PipelineMaxUnits %d: need 1 <= min <= max <= %d",
+				o.PipelineMinUnits, o.PipelineMaxUnits, maxPipelineUnits)
+		}
+		if p := pipelineNameRule.problem("Name: OpenSearch Ingestion pipeline", physicalName(a.Name, openSearchPipelinePart, stack), stack); p != "" {
 			problems = append(problems, p)
 		}
 	}
@@ -271,6 +301,8 @@ type layer struct {
 	tags    pulumi.StringMap
 	account pulumi.StringOutput
 	region  pulumi.StringOutput
+	// logsKey encrypts every log group of the layer (encryptLogGroups).
+	logsKey *kms.Key
 }
 
 // physical is the AWS name of one part of the layer.
@@ -286,12 +318,29 @@ func NewProcessedLayer(ctx *pulumi.Context, name string, args *ProcessedLayerArg
 		return nil, err
 	}
 	c := &ProcessedLayer{}
+	l := &layer{ctx: ctx, a: a, tags: tagsFor("ProcessedLayer", a.Tags)}
+	// The layer's transformation reaches every resource created under it,
+	// whichever of its files creates it.
+	opts = append(opts[:len(opts):len(opts)], pulumi.Transformations([]pulumi.ResourceTransformation{l.encryptLogGroups}))
 	if err := ctx.RegisterComponentResource(typeToken("ProcessedLayer"), name, c, opts...); err != nil {
 		return nil, err
 	}
-	l := &layer{ctx: ctx, a: a, parent: pulumi.Parent(c), tags: tagsFor("ProcessedLayer", a.Tags)}
+	l.parent = pulumi.Parent(c)
 	l.account = aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, l.parent).AccountId()
 	l.region = aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}, l.parent).Name()
+
+	// The key of the layer's log groups, before anything creates one.
+	if l.logsKey, err = newKey(ctx, name+"-logs", keyArgs{
+		alias:              fmt.Sprintf("%s/%s/processed-layer-logs", ctx.Project(), ctx.Stack()),
+		description:        "Encrypts the processed layer's CloudWatch log groups (workflow, OpenSearch ingestion)",
+		deletionWindowDays: DefaultKMSKeyDeletionWindowDays,
+		policy: pulumi.All(l.account, l.region).ApplyT(func(v []any) (string, error) {
+			return logsKeyPolicy(v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput),
+		tags: l.tags,
+	}, l.parent); err != nil {
+		return nil, err
+	}
 
 	w, err := l.workflow(name)
 	if err != nil {
@@ -327,4 +376,33 @@ func NewProcessedLayer(ctx *pulumi.Context, name string, args *ProcessedLayerArg
 		"collectionEndpoint":   c.CollectionEndpoint,
 		"quicksightDataSetArn": c.QuickSightDataSetArn,
 	})
+}
+
+// encryptLogGroups is the layer's resource transformation: it gives every log
+// group created under the layer that names no key of its own the layer's
+// logs key, so the workflow's log group (processed_layer_workflow.go) and
+// the OpenSearch pipeline's are encrypted alike. A log group without a
+// customer managed key is readable by whoever may read CloudWatch Logs.
+func (l *layer) encryptLogGroups(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+	if args.Type != "aws:cloudwatch/logGroup:LogGroup" || l.logsKey == nil {
+		return nil
+	}
+	group, ok := args.Props.(*cloudwatch.LogGroupArgs)
+	if !ok || group == nil || group.KmsKeyId != nil {
+		return nil
+	}
+	encrypted := *group // the caller's arguments stay as they were
+	encrypted.KmsKeyId = l.logsKey.Arn
+	return &pulumi.ResourceTransformationResult{Props: &encrypted, Opts: args.Opts}
+}
+
+// logsKeyPolicy hands the logs key to the account's IAM, as the default key
+// policy does, and lets CloudWatch Logs use it for this account's log groups
+// in this region only (CloudWatch Logs User Guide, "Encrypt log data in
+// CloudWatch Logs using AWS Key Management Service", step 2: the key policy
+// names logs.<region>.amazonaws.com with an ArnLike condition on
+// kms:EncryptionContext:aws:logs:arn). The same form as pipelineKeyPolicy,
+// without its CloudWatch alarms statement.
+func logsKeyPolicy(account, region string) (string, error) {
+	return policyDocument(accountKeyAdmin("aws", account), logsMayEncrypt("aws", account, region, "*"))
 }

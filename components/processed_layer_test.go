@@ -7,10 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
+	"github.com/manga-assist/manga-assist-data/internal/analytics"
 	"github.com/manga-assist/manga-assist-data/internal/preview"
 )
 
@@ -292,14 +296,22 @@ var optionalTypes = []string{
 	"aws:quicksight/dataSource:DataSource", "aws:quicksight/dataSet:DataSet",
 	"aws:opensearch/serverlessCollection:ServerlessCollection", "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy",
 	"aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy", "aws:opensearch/serverlessLifecyclePolicy:ServerlessLifecyclePolicy",
+	"aws:opensearchingest/pipeline:Pipeline",
+	// The layer creates no Firehose at all: the OpenSearch sink used to be one.
 	"aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
 }
 
-// Both sinks are off by default: none of their resources exist.
+// Both sinks are off by default: none of their resources exist, nor the
+// OpenSearch pipeline's role and log group.
 func TestProcessedLayerSinksOffByDefault(t *testing.T) {
 	r := layerRun(t, processedArgs())
 	for _, typ := range optionalTypes {
 		assert.Empty(t, r.Find(typ), typ)
+	}
+	for _, typ := range []string{"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup"} {
+		for _, res := range r.Find(typ) {
+			assert.NotContains(t, res.Name, "opensearch", "%s %s with the sink off", typ, res.Name)
+		}
 	}
 	assert.Empty(t, r.Mandatory(), "the layer passes every mandatory policy")
 }
@@ -307,8 +319,8 @@ func TestProcessedLayerSinksOffByDefault(t *testing.T) {
 // With both sinks on: a QuickSight data source on the analysts' workgroup
 // and a direct-query data set over the processed table, both owned by the
 // configured principal; an OpenSearch Serverless time-series collection
-// with its encryption, network, data-access and lifecycle policies, and a
-// Firehose from the events stream into it.
+// with its encryption, network, data-access and lifecycle policies, and an
+// OpenSearch Ingestion pipeline from the events stream into it.
 func TestProcessedLayerSinksOn(t *testing.T) {
 	r := layerRun(t, withSinks(processedArgs()))
 	assert.Empty(t, r.Mandatory(), "the layer with both sinks passes every mandatory policy")
@@ -331,7 +343,7 @@ func TestProcessedLayerSinksOn(t *testing.T) {
 
 	coll := layerResource(t, r, "aws:opensearch/serverlessCollection:ServerlessCollection", "processed-opensearch")
 	assert.Equal(t, "manga-assist-unit", coll["name"])
-	assert.Equal(t, "TIMESERIES", coll["type"])
+	assert.Equal(t, "TIMESERIES", coll["type"], "the only collection type that takes a lifecycle policy")
 	assert.Equal(t, "DISABLED", coll["standbyReplicas"])
 	policies := map[string]map[string]any{}
 	for _, typ := range []string{"aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy", "aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy",
@@ -346,48 +358,278 @@ func TestProcessedLayerSinksOn(t *testing.T) {
 	require.Len(t, policies, 4, "encryption, network, data and retention")
 	assert.Equal(t, map[string]any{"Rules": []any{map[string]any{"ResourceType": "collection", "Resource": []any{"collection/manga-assist-unit"}}},
 		"AWSOwnedKey": true}, policies["encryption"]["doc"])
-	assert.Equal(t, true, policies["network"]["doc"].([]any)[0].(map[string]any)["AllowFromPublic"])
+	assert.Equal(t, []any{map[string]any{
+		"Rules": []any{
+			map[string]any{"ResourceType": "collection", "Resource": []any{"collection/manga-assist-unit"}},
+			map[string]any{"ResourceType": "dashboard", "Resource": []any{"collection/manga-assist-unit"}},
+		},
+		"AllowFromPublic": true,
+	}}, policies["network"]["doc"], "public and signed: the pipeline's VPC endpoint is admitted by the public rule")
 	assert.Equal(t, map[string]any{"Rules": []any{map[string]any{"ResourceType": "index", "Resource": []any{"index/manga-assist-unit/*"},
 		"MinIndexRetention": "30d"}}}, policies["retention"]["doc"])
+
+	// The data-access policy: the pipeline role gets exactly the guide's
+	// four index permissions; the reader reads and does not write.
 	data := policies["data"]["doc"].([]any)
 	require.Len(t, data, 2)
 	writer := data[0].(map[string]any)
 	reader := data[1].(map[string]any)
-	firehoseRole := layerResource(t, r, "aws:iam/role:Role", "processed-opensearch-delivery")
-	assert.Regexp(t, `^arn:aws:iam::123456789012:role/`, writer["Principal"].([]any)[0], "the Firehose role writes")
-	assert.Contains(t, fmt.Sprint(writer["Rules"]), "aoss:WriteDocument")
+	assert.Equal(t, []any{"arn:aws:iam::123456789012:role/" + layerResourceID(t, r, "aws:iam/role:Role", "processed-opensearch-ingestion")},
+		writer["Principal"], "the pipeline role writes")
+	assert.Equal(t, []any{map[string]any{"ResourceType": "index", "Resource": []any{"index/manga-assist-unit/*"},
+		"Permission": []any{"aoss:CreateIndex", "aoss:UpdateIndex", "aoss:DescribeIndex", "aoss:WriteDocument"}}}, writer["Rules"])
 	assert.Equal(t, []any{testReader}, reader["Principal"], "the configured reader reads")
 	assert.NotContains(t, fmt.Sprint(reader["Rules"]), "aoss:WriteDocument", "the reader does not write")
 	assert.NotContains(t, fmt.Sprint(data), "\"*\"", "no wildcard resource")
 
-	fh := layerResource(t, r, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "processed-opensearch-delivery")
-	assert.Equal(t, "manga-assist-opensearch-delivery-unit", fh["name"])
-	assert.Equal(t, "opensearchserverless", fh["destination"])
-	assert.Equal(t, "arn:aws:kinesis:us-east-1:123456789012:stream/manga-assist-events-unit",
-		fh["kinesisSourceConfiguration"].(map[string]any)["kinesisStreamArn"], "a second reader of the same stream")
-	aoss := fh["opensearchserverlessConfiguration"].(map[string]any)
-	assert.Equal(t, "manga-assist-events", aoss["indexName"])
-	assert.Equal(t, "FailedDocumentsOnly", aoss["s3BackupMode"])
-	assert.Equal(t, 60.0, aoss["bufferingInterval"], "events are searchable within a minute")
-	backup := aoss["s3Configuration"].(map[string]any)
-	assert.Equal(t, "arn:aws:s3:::data", backup["bucketArn"])
-	assert.Equal(t, "errors/opensearch/", backup["prefix"], "refused documents age with errors/")
-
-	trust := policyStatements(t, firehoseRole["assumeRolePolicy"])
-	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "123456789012"}}, trust["0"]["Condition"])
-	policy := policyStatements(t, layerResource(t, r, "aws:iam/rolePolicy:RolePolicy", "processed-opensearch-delivery")["policy"])
-	assert.Equal(t, "arn:aws:kinesis:us-east-1:123456789012:stream/manga-assist-events-unit", policy["ReadEvents"]["Resource"])
-	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/events", policy["DecryptEvents"]["Resource"])
-	assert.Equal(t, "aoss:APIAccessAll", policy["WriteCollection"]["Action"])
-	assert.Equal(t, "arn:aws:opensearch:us-east-1:123456789012:manga-assist-unit", policy["WriteCollection"]["Resource"], "this collection only (the mocks' ARN of it)")
-	assert.Equal(t, "arn:aws:s3:::data/errors/opensearch/*", policy["KeepFailedDocuments"]["Resource"])
-	for sid, s := range policy {
-		assert.NotEqual(t, "*", s["Resource"], sid)
-	}
+	pipeline := layerResource(t, r, "aws:opensearchingest/pipeline:Pipeline", "processed-opensearch-ingestion")
+	assert.Equal(t, "manga-assist-search-unit", pipeline["pipelineName"])
+	assert.Equal(t, 1.0, pipeline["minUnits"], "one Ingestion OCU around the clock")
+	assert.Equal(t, 4.0, pipeline["maxUnits"])
+	assert.Equal(t, map[string]any{"isLoggingEnabled": true,
+		"cloudwatchLogDestination": map[string]any{"logGroup": "/aws/vendedlogs/OpenSearchIngestion/manga-assist-search-unit"}},
+		pipeline["logPublishingOptions"])
+	assert.Regexp(t, `^/aws/vendedlogs/[.\-_/#A-Za-z0-9]+$`, "/aws/vendedlogs/OpenSearchIngestion/manga-assist-search-unit",
+		"OpenSearch Ingestion API Reference, CloudWatchLogDestination: LogGroup pattern")
+	logs := layerResource(t, r, "aws:cloudwatch/logGroup:LogGroup", "processed-opensearch-ingestion")
+	assert.Equal(t, "/aws/vendedlogs/OpenSearchIngestion/manga-assist-search-unit", logs["name"])
+	assert.Equal(t, 30.0, logs["retentionInDays"])
+	assert.Equal(t, logsKeyArn(t, r), logs["kmsKeyId"], "encrypted with the layer's logs key")
+	assert.Equal(t, map[string]any{"project": "manga-assist-data", "environment": "unit", "component": "ProcessedLayer"}, pipeline["tags"])
 
 	args := withSinks(processedArgs())
 	args.OpenSearch.StandbyReplicas = true
-	assert.Equal(t, "ENABLED", layerResource(t, layerRun(t, args), "aws:opensearch/serverlessCollection:ServerlessCollection", "processed-opensearch")["standbyReplicas"])
+	args.OpenSearch.PipelineMinUnits, args.OpenSearch.PipelineMaxUnits = 2, 8
+	r = layerRun(t, args)
+	assert.Equal(t, "ENABLED", layerResource(t, r, "aws:opensearch/serverlessCollection:ServerlessCollection", "processed-opensearch")["standbyReplicas"])
+	pipeline = layerResource(t, r, "aws:opensearchingest/pipeline:Pipeline", "processed-opensearch-ingestion")
+	assert.Equal(t, []any{2.0, 8.0}, []any{pipeline["minUnits"], pipeline["maxUnits"]})
+}
+
+// layerResourceID is the physical id the mocks gave the one resource of typ
+// named name.
+func layerResourceID(t *testing.T, r preview.Result, typ, name string) string {
+	t.Helper()
+	for _, res := range r.Find(typ) {
+		if res.Name == name {
+			return res.ID
+		}
+	}
+	t.Fatalf("no %s %s", typ, name)
+	return ""
+}
+
+// logsKeyArn is the ARN the mocks gave the layer's logs key.
+func logsKeyArn(t *testing.T, r preview.Result) string {
+	t.Helper()
+	return "arn:aws:kms:us-east-1:123456789012:key/" + layerResourceID(t, r, "aws:kms/key:Key", "processed-logs-key")
+}
+
+// The pipeline role: OpenSearch Ingestion may assume it for this account's
+// pipeline of this name only, and it may do exactly what the guides list for
+// a Kinesis Data Streams source and an OpenSearch Serverless collection sink
+// (with the sink's dead-letter queue), each on its own resource.
+func TestProcessedLayerOpenSearchRole(t *testing.T) {
+	r := layerRun(t, withSinks(processedArgs()))
+	role := layerResource(t, r, "aws:iam/role:Role", "processed-opensearch-ingestion")
+	trust := policyStatements(t, role["assumeRolePolicy"])
+	require.Len(t, trust, 1)
+	assert.Equal(t, map[string]any{"Service": "osis-pipelines.amazonaws.com"}, trust["0"]["Principal"])
+	assert.Equal(t, "sts:AssumeRole", trust["0"]["Action"])
+	assert.Equal(t, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"},
+		"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:osis:us-east-1:123456789012:pipeline/manga-assist-search-unit"},
+	}, trust["0"]["Condition"], "the confused-deputy guard, for this pipeline only")
+
+	policy := policyStatements(t, layerResource(t, r, "aws:iam/rolePolicy:RolePolicy", "processed-opensearch-ingestion")["policy"])
+	collectionArn := "arn:aws:aoss:us-east-1:123456789012:collection/manga-assist-unit" // the mocks' ARN of it
+	want := map[string]struct{ actions, resource any }{
+		// "Use an OpenSearch Ingestion pipeline with Amazon Kinesis Data Streams", step 2.
+		"ReadEventStream": {[]any{"kinesis:DescribeStream", "kinesis:DescribeStreamConsumer", "kinesis:DescribeStreamSummary",
+			"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:ListStreams",
+			"kinesis:ListStreamConsumers", "kinesis:RegisterStreamConsumer", "kinesis:SubscribeToShard"},
+			"arn:aws:kinesis:us-east-1:123456789012:stream/manga-assist-events-unit"},
+		"DecryptEventStream": {[]any{"kms:Decrypt", "kms:GenerateDataKey"}, "arn:aws:kms:us-east-1:123456789012:key/events"},
+		// "Granting Amazon OpenSearch Ingestion pipelines access to collections", step 1.
+		"WriteCollection":       {"aoss:APIAccessAll", collectionArn},
+		"FindCollection":        {"aoss:BatchGetCollection", "*"},
+		"AdmitPipelineEndpoint": {[]any{"aoss:CreateSecurityPolicy", "aoss:GetSecurityPolicy", "aoss:UpdateSecurityPolicy"}, "*"},
+		// The sink's dead-letter queue.
+		"KeepFailedDocuments":    {"s3:PutObject", "arn:aws:s3:::data/errors/opensearch/*"},
+		"EncryptFailedDocuments": {"kms:GenerateDataKey", "arn:aws:kms:us-east-1:123456789012:key/data"},
+	}
+	require.Len(t, policy, len(want), "no statement beyond these")
+	for sid, w := range want {
+		require.Contains(t, policy, sid)
+		assert.Equal(t, "Allow", policy[sid]["Effect"], sid)
+		assert.Equal(t, w.actions, policy[sid]["Action"], sid)
+		assert.Equal(t, w.resource, policy[sid]["Resource"], sid)
+	}
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aoss:collection": "manga-assist-unit"}},
+		policy["AdmitPipelineEndpoint"]["Condition"], "the network policy actions reach this collection's policies only")
+	for sid, s := range policy {
+		if sid != "AdmitPipelineEndpoint" {
+			assert.Nil(t, s["Condition"], sid)
+		}
+	}
+}
+
+// pipelineConfig runs the layer with args under the preview's mocks and returns the
+// pipeline's configuration body, parsed as YAML.
+func pipelineConfig(t *testing.T, args ProcessedLayerArgs) (body string, config map[string]any) {
+	t.Helper()
+	mocks := preview.NewMocks("us-east-1")
+	require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewProcessedLayer(ctx, "processed", &args)
+		return err
+	}, pulumi.WithMocks("manga-assist-data", "unit", mocks), func(info *pulumi.RunInfo) { info.DryRun = true }))
+	for _, res := range mocks.Resources() {
+		if res.Type == "aws:opensearchingest/pipeline:Pipeline" {
+			body, _ = res.Inputs["pipelineConfigurationBody"].(string)
+		}
+	}
+	require.NotEmpty(t, body)
+	require.NoError(t, yaml.Unmarshal([]byte(body), &config), "the configuration is YAML")
+	return body, config
+}
+
+// dig walks a parsed YAML document by map keys and list indexes.
+func dig(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, step := range path {
+		switch k := step.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			require.True(t, ok, "%v: not a map at %q", path, k)
+			require.Contains(t, m, k, "%v", path)
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			require.True(t, ok, "%v: not a list at %d", path, k)
+			require.Greater(t, len(l), k, "%v", path)
+			v = l[k]
+		}
+	}
+	return v
+}
+
+// The pipeline's configuration, parsed back as YAML: the events stream,
+// each record split on newlines and each line parsed as the event's JSON,
+// into a daily index of the collection, signed for OpenSearch Serverless
+// with the pipeline role, refused documents to errors/opensearch/.
+func TestProcessedLayerOpenSearchPipelineConfig(t *testing.T) {
+	body, config := pipelineConfig(t, withSinks(processedArgs()))
+	require.Len(t, config, 2, "version and one sub-pipeline")
+	assert.Equal(t, "2", config["version"])
+	sub := dig(t, config, openSearchSubPipeline)
+	roleArn := "arn:aws:iam::123456789012:role/processed-opensearch-ingestion-"
+	assert.Contains(t, body, roleArn, "the mocks' role ARN")
+
+	source := dig(t, sub, "source", "kinesis_data_streams").(map[string]any)
+	assert.Equal(t, []any{map[string]any{
+		"stream_arn":       "arn:aws:kinesis:us-east-1:123456789012:stream/manga-assist-events-unit",
+		"initial_position": "LATEST",
+	}}, source["streams"])
+	assert.Equal(t, map[string]any{"newline": nil}, source["codec"], "one event per line of a record")
+	assert.Equal(t, "polling", source["consumer_strategy"])
+	assert.Equal(t, map[string]any{"idle_time_between_reads": "1s"}, source["polling"])
+	assert.Equal(t, true, source["acknowledgments"], "a shard is checkpointed once the sink took its events")
+	sourceAWS := source["aws"].(map[string]any)
+	assert.Equal(t, "us-east-1", sourceAWS["region"])
+	assert.True(t, strings.HasPrefix(sourceAWS["sts_role_arn"].(string), roleArn))
+
+	assert.Equal(t, []any{
+		map[string]any{"parse_json": map[string]any{"source": "message"}},
+		map[string]any{"delete_entries": map[string]any{"with_keys": []any{"message"}}},
+	}, sub.(map[string]any)["processor"], "the line becomes the event's fields, and goes")
+
+	sinks := dig(t, sub, "sink").([]any)
+	require.Len(t, sinks, 1)
+	sink := dig(t, sinks, 0, "opensearch").(map[string]any)
+	assert.Equal(t, []any{"https://manga-assist-unit.us-east-1.aoss.amazonaws.com"}, sink["hosts"], "the collection's endpoint")
+	assert.Equal(t, "manga-assist-events-%{yyyy.MM.dd}", sink["index"], "a daily index")
+	assert.Regexp(t, `%\{[yMd.]+\}$`, sink["index"], "a date-time pattern suffix")
+	assert.Equal(t, "management_disabled", sink["index_type"])
+	assert.NotContains(t, sink, "document_id", "a time-series collection refuses document ids of ours")
+	sinkAWS := sink["aws"].(map[string]any)
+	assert.Equal(t, true, sinkAWS["serverless"], "SigV4 for OpenSearch Serverless (aoss)")
+	assert.Equal(t, "us-east-1", sinkAWS["region"])
+	assert.Equal(t, sourceAWS["sts_role_arn"], sinkAWS["sts_role_arn"], "one pipeline role for both ends")
+	assert.Equal(t, map[string]any{"network_policy_name": "manga-assist-unit"}, sinkAWS["serverless_options"], "the collection's network policy")
+	assert.Equal(t, map[string]any{"s3": map[string]any{
+		"bucket": "data", "key_path_prefix": "errors/opensearch/", "region": "us-east-1", "sts_role_arn": sinkAWS["sts_role_arn"],
+	}}, sink["dlq"])
+}
+
+// The configuration splits the router's records the way the router writes
+// them: each line of a record (docs/streamrouter.md: 1-500 events, one JSON
+// object per line, every line ending in "\n") is one event, and its JSON
+// carries the fields the documents are counted by.
+func TestOpenSearchPipelineSplitsRouterRecords(t *testing.T) {
+	var record []byte
+	for i := range 3 {
+		line, err := analytics.MarshalLine(&analytics.Event{EventID: fmt.Sprint("e", i), EventType: analytics.Insert,
+			SessionID: "s", SortKey: fmt.Sprint("TURN#", i), ItemType: analytics.ItemTurn, SequenceNumber: fmt.Sprint(i)})
+		require.NoError(t, err)
+		record = append(record, line...)
+	}
+	// Data Prepper's newline codec: BufferedReader.readLine, one event per
+	// line, none for the final "\n".
+	lines := strings.Split(strings.TrimSuffix(string(record), "\n"), "\n")
+	require.Len(t, lines, 3)
+	for i, l := range lines {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &doc), "line %d is one JSON object", i)
+		assert.Equal(t, fmt.Sprint("e", i), doc["event_id"])
+		assert.Contains(t, doc, "change_id", "the key copies are counted out by")
+		assert.Contains(t, doc, "timestamp")
+	}
+}
+
+// Every log group of the layer, the workflow's and the OpenSearch
+// pipeline's, is encrypted with the layer's logs key, whose policy lets
+// CloudWatch Logs in this region use it for this account's log groups.
+func TestProcessedLayerLogGroupsEncrypted(t *testing.T) {
+	for name, args := range map[string]ProcessedLayerArgs{"sinks off": processedArgs(), "sinks on": withSinks(processedArgs())} {
+		r := layerRun(t, args)
+		groups := r.Find("aws:cloudwatch/logGroup:LogGroup")
+		require.NotEmpty(t, groups, name)
+		for _, g := range groups {
+			assert.Equal(t, logsKeyArn(t, r), g.Inputs["kmsKeyId"], "%s: %s", name, g.Name)
+		}
+		for _, v := range r.Violations {
+			assert.NotContains(t, v.Message, "kmsKeyId", "%s: %s", name, v.URN)
+		}
+	}
+	r := layerRun(t, processedArgs())
+	assert.Equal(t, logsKeyArn(t, r), layerResource(t, r, "aws:cloudwatch/logGroup:LogGroup", "processed-workflow")["kmsKeyId"],
+		"the workflow's log group, created in processed_layer_workflow.go")
+	key := layerResource(t, r, "aws:kms/key:Key", "processed-logs-key")
+	assert.Equal(t, true, key["enableKeyRotation"])
+	policy := policyStatements(t, key["policy"])
+	require.Len(t, policy, 2)
+	assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::123456789012:root"}, policy["AccountIAM"]["Principal"])
+	assert.Equal(t, map[string]any{"Service": "logs.us-east-1.amazonaws.com"}, policy["CloudWatchLogsEncrypt"]["Principal"])
+	assert.Equal(t, map[string]any{"ArnLike": map[string]any{
+		"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*"}}, policy["CloudWatchLogsEncrypt"]["Condition"])
+	alias := layerResource(t, r, "aws:kms/alias:Alias", "processed-logs-key-alias")
+	assert.Equal(t, "alias/manga-assist-data/unit/processed-layer-logs", alias["name"])
+}
+
+// A log group that names its own key keeps it: the transformation only
+// fills in a missing one, and never changes the caller's arguments.
+func TestEncryptLogGroupsKeepsAnExplicitKey(t *testing.T) {
+	l := &layer{}
+	own := &cloudwatch.LogGroupArgs{KmsKeyId: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/own")}
+	assert.Nil(t, l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:cloudwatch/logGroup:LogGroup", Props: own}), "no key yet")
+	l.logsKey = &kms.Key{}
+	assert.Nil(t, l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:cloudwatch/logGroup:LogGroup", Props: own}), "its own key")
+	assert.Nil(t, l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:sqs/queue:Queue", Props: &cloudwatch.LogGroupArgs{}}), "not a log group")
+	bare := &cloudwatch.LogGroupArgs{}
+	res := l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:cloudwatch/logGroup:LogGroup", Props: bare})
+	require.NotNil(t, res)
+	assert.NotNil(t, res.Props.(*cloudwatch.LogGroupArgs).KmsKeyId)
+	assert.Nil(t, bare.KmsKeyId, "the caller's arguments stay as they were")
 }
 
 func toAny(s []string) []any {
@@ -432,6 +674,14 @@ func TestProcessedLayerRefusesBadArgs(t *testing.T) {
 			`ProcessedLayerArgs.OpenSearch.CollectionName "Events" (stack "unit"): a time-series collection name may hold only lower-case letters`},
 		"collection too long": {func(a *ProcessedLayerArgs) { *a = withSinks(*a); a.Name = "manga-assist-analytics-teams" },
 			`ProcessedLayerArgs.OpenSearch.CollectionName "manga-assist-analytics-teams-unit" (stack "unit") is 33 characters; a time-series collection name may have at most 32`},
+		"pipeline name too long": {func(a *ProcessedLayerArgs) { *a = withSinks(*a); a.Name = "manga-assist-analytics" },
+			`ProcessedLayerArgs.Name: OpenSearch Ingestion pipeline "manga-assist-analytics-search-unit" (stack "unit") is 34 characters; a pipeline (OpenSearch Ingestion) name may have at most 28`},
+		"pipeline units": {func(a *ProcessedLayerArgs) {
+			*a = withSinks(*a)
+			a.OpenSearch.PipelineMinUnits, a.OpenSearch.PipelineMaxUnits = 4, 2
+		}, "ProcessedLayerArgs.OpenSearch.PipelineMinUnits 4, PipelineMaxUnits 2: need 1 <= min <= max <= 96"},
+		"pipeline too big": {func(a *ProcessedLayerArgs) { *a = withSinks(*a); a.OpenSearch.PipelineMaxUnits = 97 },
+			"ProcessedLayerArgs.OpenSearch.PipelineMinUnits 1, PipelineMaxUnits 97: need 1 <= min <= max <= 96"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := processedArgs()

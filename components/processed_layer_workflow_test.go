@@ -1,11 +1,13 @@
 package components
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,7 +224,7 @@ func TestWorkflowQueriesAreTheGoldenFiles(t *testing.T) {
 
 // What the statements must say, read off the rendered text: the table is
 // Iceberg, partitioned by day(event_ts), under processed/; MERGE reads the
-// raw table's window, keeps one row per event_id, and only inserts; the
+// raw table's window, keeps one row per change_id, and only inserts; the
 // retention is a DELETE; OPTIMIZE and VACUUM follow.
 func TestWorkflowStatementsSayWhatTheyDo(t *testing.T) {
 	sql := renderedSQL(t, map[string]any{"scheduledTime": "2026-11-28T01:30:00Z", "lookbackDays": 7.0})
@@ -239,11 +241,11 @@ func TestWorkflowStatementsSayWhatTheyDo(t *testing.T) {
 
 	merge := flat["2-merge.sql"]
 	assert.Regexp(t, `^MERGE INTO manga_assist_events_processed AS t USING \(`, merge)
-	assert.Contains(t, merge, "ROW_NUMBER() OVER (PARTITION BY event_id) AS copy_number")
+	assert.Contains(t, merge, "ROW_NUMBER() OVER (PARTITION BY change_id ORDER BY event_time_ms, event_id) AS copy_number")
 	assert.Contains(t, merge, "WHERE copy_number = 1")
 	assert.Contains(t, merge, "FROM manga_assist_events WHERE year BETWEEN substr('2026-11-21', 1, 4) AND substr('2026-11-28', 1, 4)")
 	assert.Contains(t, merge, "concat(year, '-', month, '-', day) >= '2026-11-21' AND concat(year, '-', month, '-', day) < '2026-11-28'")
-	assert.Contains(t, merge, "ON t.event_id = s.event_id")
+	assert.Contains(t, merge, "ON t.change_id = s.change_id")
 	assert.Contains(t, merge, "WHEN NOT MATCHED THEN INSERT")
 	assert.NotContains(t, merge, "WHEN MATCHED", "inserts only: a re-run changes nothing")
 	assert.NotContains(t, merge, "current_date", "the window comes from the run, not the clock")
@@ -283,6 +285,16 @@ func TestProcessedTableHasTheRawColumns(t *testing.T) {
 // MERGE looks at; the other columns travel along unchanged.
 type rawRow struct {
 	day, eventID, sessionID, itemType string
+	changeID                          string // "" for the rows of tests that need none: then eventID stands in
+	eventTimeMS                       int64
+}
+
+// change is the row's change_id.
+func (r rawRow) change() string {
+	if r.changeID == "" {
+		return "change-of-" + r.eventID // one change per event id, as in a single region
+	}
+	return r.changeID
 }
 
 // mergeModel applies the MERGE's semantics, as the rendered statement
@@ -295,8 +307,9 @@ type rawRow struct {
 func mergeModel(t *testing.T, merge string, target, raw []rawRow) []rawRow {
 	t.Helper()
 	flat := strings.Join(strings.Fields(merge), " ")
-	partition := regexp.MustCompile(`ROW_NUMBER\(\) OVER \(PARTITION BY ([\w, ]+)\) AS (\w+)`).FindStringSubmatch(flat)
+	partition := regexp.MustCompile(`ROW_NUMBER\(\) OVER \(PARTITION BY ([\w, ]+?)(?: ORDER BY ([\w, ]+))?\) AS (\w+)`).FindStringSubmatch(flat)
 	require.NotNil(t, partition, "the source is numbered")
+	order, partition := partition[2], []string{partition[0], partition[1], partition[3]}
 	keptRE := regexp.MustCompile(`WHERE ` + partition[2] + ` = (\d+)`)
 	kept := keptRE.FindStringSubmatch(flat)
 	window := regexp.MustCompile(`day\) >= '([0-9-]+)' AND concat\(year, '-', month, '-', day\) < '([0-9-]+)'`).FindStringSubmatch(flat)
@@ -309,6 +322,8 @@ func mergeModel(t *testing.T, merge string, target, raw []rawRow) []rawRow {
 		switch strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(name), "t."), "s.") {
 		case "event_id":
 			return r.eventID
+		case "change_id":
+			return r.change()
 		case "session_id":
 			return r.sessionID
 		case "item_type":
@@ -329,9 +344,28 @@ func mergeModel(t *testing.T, merge string, target, raw []rawRow) []rawRow {
 	for _, eq := range strings.Split(on[1], " AND ") {
 		onCols = append(onCols, strings.Split(eq, " = ")[0])
 	}
+	// Rows are numbered in the ORDER BY's order, when there is one.
+	inWindow := slices.Clone(raw)
+	if order != "" {
+		slices.SortStableFunc(inWindow, func(a, b rawRow) int {
+			for _, col := range strings.Split(order, ",") {
+				var c int
+				switch col = strings.TrimSpace(col); col {
+				case "event_time_ms":
+					c = cmp.Compare(a.eventTimeMS, b.eventTimeMS)
+				default:
+					c = strings.Compare(column(a, col), column(b, col))
+				}
+				if c != 0 {
+					return c
+				}
+			}
+			return 0
+		})
+	}
 	numbered := map[string]int{}
 	var source []rawRow
-	for _, r := range raw {
+	for _, r := range inWindow {
 		if r.day < window[1] || r.day >= window[2] {
 			continue
 		}
@@ -366,14 +400,14 @@ func TestMergeKeepsEachEventOnceAndReRunsInsertNothing(t *testing.T) {
 	sql := renderedSQL(t, map[string]any{"scheduledTime": "2026-11-28T01:30:00Z", "lookbackDays": 7.0})
 	merge := sql["2-merge.sql"]
 	raw := []rawRow{
-		{"2026-11-27", "e1", "s1", "turn"},
-		{"2026-11-27", "e1", "s1", "turn"}, // Lambda retried the batch
-		{"2026-11-27", "e1", "s1", "turn"}, // and PutRecords was sent twice
-		{"2026-11-27", "e2", "s1", "turn"}, // same session, another event
-		{"2026-11-21", "e3", "s2", "handoff"},
-		{"2026-11-21", "e3", "s2", "handoff"},
-		{"2026-11-20", "e4", "s3", "turn"}, // before the window
-		{"2026-11-28", "e5", "s3", "turn"}, // the run's own day: tomorrow's run
+		{day: "2026-11-27", eventID: "e1", sessionID: "s1", itemType: "turn"},
+		{day: "2026-11-27", eventID: "e1", sessionID: "s1", itemType: "turn"}, // Lambda retried the batch
+		{day: "2026-11-27", eventID: "e1", sessionID: "s1", itemType: "turn"}, // and PutRecords was sent twice
+		{day: "2026-11-27", eventID: "e2", sessionID: "s1", itemType: "turn"}, // same session, another event
+		{day: "2026-11-21", eventID: "e3", sessionID: "s2", itemType: "handoff"},
+		{day: "2026-11-21", eventID: "e3", sessionID: "s2", itemType: "handoff"},
+		{day: "2026-11-20", eventID: "e4", sessionID: "s3", itemType: "turn"}, // before the window
+		{day: "2026-11-28", eventID: "e5", sessionID: "s3", itemType: "turn"}, // the run's own day: tomorrow's run
 	}
 	first := mergeModel(t, merge, nil, raw)
 	var ids []string
@@ -388,7 +422,7 @@ func TestMergeKeepsEachEventOnceAndReRunsInsertNothing(t *testing.T) {
 
 	// A late copy of e2 and a late new event, caught by the next day's window.
 	next := renderedSQL(t, map[string]any{"scheduledTime": "2026-11-29T01:30:00Z", "lookbackDays": 7.0})["2-merge.sql"]
-	late := append(raw, rawRow{"2026-11-27", "e2", "s1", "turn"}, rawRow{"2026-11-26", "e6", "s4", "meta"})
+	late := append(raw, rawRow{day: "2026-11-27", eventID: "e2", sessionID: "s1", itemType: "turn"}, rawRow{day: "2026-11-26", eventID: "e6", sessionID: "s4", itemType: "meta"})
 	after := mergeModel(t, next, first, late)
 	ids = nil
 	for _, r := range after {
@@ -396,4 +430,29 @@ func TestMergeKeepsEachEventOnceAndReRunsInsertNothing(t *testing.T) {
 	}
 	sort.Strings(ids)
 	assert.Equal(t, []string{"e1", "e2", "e3", "e5", "e6"}, ids, "late events join once; copies of merged ones do not")
+}
+
+// Around a switch of the analytics region a change reaches the raw table
+// through two regions' streams: two event_ids, two event times (even two
+// days), one change_id. The MERGE keeps it once, the earliest copy, whether
+// both copies arrive in one run or the second a day later.
+func TestMergeKeepsAChangeSeenInTwoRegionsOnce(t *testing.T) {
+	merge := renderedSQL(t, map[string]any{"scheduledTime": "2026-11-28T01:30:00Z", "lookbackDays": 7.0})["2-merge.sql"]
+	raw := []rawRow{
+		{day: "2026-11-26", eventID: "east-1", sessionID: "s1", itemType: "turn", changeID: "c1", eventTimeMS: 2000},
+		{day: "2026-11-25", eventID: "west-7", sessionID: "s1", itemType: "turn", changeID: "c1", eventTimeMS: 1000},
+		{day: "2026-11-25", eventID: "east-2", sessionID: "s1", itemType: "turn", changeID: "c2", eventTimeMS: 1500},
+	}
+	first := mergeModel(t, merge, nil, raw)
+	var ids []string
+	for _, r := range first {
+		ids = append(ids, r.eventID)
+	}
+	sort.Strings(ids)
+	assert.Equal(t, []string{"east-2", "west-7"}, ids, "c1 once, its earliest copy; c2 is another change")
+
+	// The second region's copy of c2 arrives after c2 was merged.
+	next := renderedSQL(t, map[string]any{"scheduledTime": "2026-11-29T01:30:00Z", "lookbackDays": 7.0})["2-merge.sql"]
+	late := append(raw, rawRow{day: "2026-11-28", eventID: "west-8", sessionID: "s1", itemType: "turn", changeID: "c2", eventTimeMS: 9000})
+	assert.Equal(t, first, mergeModel(t, next, first, late), "a copy from the other region inserts nothing")
 }

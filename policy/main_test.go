@@ -100,12 +100,22 @@ func TestServedOverGRPC(t *testing.T) {
 			assert.Equal(t, "stream-trigger-safety", got[0].GetPolicyName())
 			assert.Contains(t, got[0].GetMessage(), "maximumRetryAttempts is 3, must be 0 to 2")
 		}
-		// Offline, stack policies run too: the table's AWS Backup selection
-		// keeps dynamodb-table-backup-coverage out of the comparison.
+		// Offline, stack policies run too: the table's AWS Backup selection,
+		// of a plan of the stack, keeps dynamodb-table-backup-coverage out of
+		// the comparison.
+		plan := resourceOf("aws:backup/plan:Plan", "plan", map[string]property.Value{
+			"rules": property.New([]property.Value{object(map[string]property.Value{
+				"ruleName": property.New("daily"), "schedule": property.New("cron(0 5 * * ? *)"),
+				"targetVaultName": property.New(property.Computed),
+				"lifecycle":       object(map[string]property.Value{"deleteAfter": property.New(35.0)}),
+			})}),
+		})
 		selection := resourceOf("aws:backup/selection:Selection", "sessions-backup", map[string]property.Value{
+			"planId":    property.New(property.Computed),
 			"resources": property.New([]property.Value{property.New("arn:aws:dynamodb:us-east-1:123456789012:table/sessions")}),
 		})
-		assertSameVerdicts(t, cfg, []pack.Resource{table, selection}, analyze(ctx, t, client, table))
+		selection.PropertyDependencies = map[string][]string{"planId": {plan.URN}}
+		assertSameVerdicts(t, cfg, []pack.Resource{table, selection, plan}, analyze(ctx, t, client, table))
 	})
 
 	t.Run("AnalyzeStack", func(t *testing.T) {
@@ -309,6 +319,65 @@ func v2Resources() (resources []pack.Resource, wantBad map[string]string) {
 	add("", replica("replica-unknown", unknown))
 	add("dynamodb-replica-encryption", replica("replica-bad", property.Value{}))
 
+	// backup-vault-immutable (advisory): a locked vault, one whose policy is unknown, a bare one.
+	vault := func(name string, key property.Value) pack.Resource {
+		return resourceOf("aws:backup/vault:Vault", name, map[string]property.Value{"name": s(name), "kmsKeyArn": key})
+	}
+	vaultOK := add("", vault("vault-ok", s(cmk)))
+	lock := resourceOf("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "vault-ok", map[string]property.Value{
+		"backupVaultName": s("vault-ok"), "minRetentionDays": n(35), "maxRetentionDays": n(365)})
+	lock.PropertyDependencies = map[string][]string{"backupVaultName": {vaultOK.URN}}
+	add("", lock)
+	add("", vault("vault-unknown", unknown))
+	add("", resourceOf("aws:backup/vaultPolicy:VaultPolicy", "vault-unknown", map[string]property.Value{
+		"backupVaultName": s("vault-unknown"), "policy": unknown}))
+	add("backup-vault-immutable", vault("vault-bad", property.Value{}))
+
+	// backup-plan-retention and backup-plan-vault-customer-key.
+	plan := func(schedule, deleteAfter, vault property.Value) map[string]property.Value {
+		return map[string]property.Value{"rules": list(object(map[string]property.Value{
+			"ruleName": s("daily"), "schedule": schedule, "targetVaultName": vault,
+			"lifecycle": object(map[string]property.Value{"deleteAfter": deleteAfter}),
+		}))}
+	}
+	daily := s("cron(0 5 * * ? *)")
+	planOK := add("", resourceOf("aws:backup/plan:Plan", "plan-ok", plan(daily, n(35), s("vault-ok"))))
+	add("", resourceOf("aws:backup/plan:Plan", "plan-unknown", plan(unknown, unknown, unknown)))
+	add("backup-plan-retention", resourceOf("aws:backup/plan:Plan", "plan-short", plan(daily, n(7), s("vault-ok"))))
+	add("backup-plan-vault-customer-key", resourceOf("aws:backup/plan:Plan", "plan-keyless", plan(daily, n(35), s("vault-bad"))))
+
+	// dynamodb-table-backup-coverage: every table of the stack but carts (and orders, whose selection's condition
+	// is unknown) by pattern and condition, in selections of plan-ok.
+	selection := func(name string, props map[string]property.Value) pack.Resource {
+		props["planId"], props["iamRoleArn"] = unknown, s("arn:aws:iam::123456789012:role/backup")
+		r := resourceOf("aws:backup/selection:Selection", name, props)
+		r.PropertyDependencies = map[string][]string{"planId": {planOK.URN}}
+		return r
+	}
+	condition := func(key string, value property.Value) property.Value {
+		return list(object(map[string]property.Value{"stringEquals": list(object(map[string]property.Value{
+			"key": s("aws:ResourceTag/" + key), "value": value}))}))
+	}
+	add("", selection("selection-ok", map[string]property.Value{
+		"resources":    list(s("arn:aws:dynamodb:*:*:table/*")),
+		"notResources": list(s("arn:aws:dynamodb:*:*:table/carts"), s("arn:aws:dynamodb:*:*:table/orders")),
+		"conditions":   condition("environment", s("dev")),
+	}))
+	add("", selection("selection-unknown", map[string]property.Value{
+		"resources":  list(s("arn:aws:dynamodb:us-east-1:123456789012:table/orders")),
+		"conditions": condition("component", unknown),
+	}))
+	// carts is selected, but for a plan of another stack: that does not count.
+	elsewhere := resourceOf("aws:backup/selection:Selection", "selection-elsewhere", map[string]property.Value{
+		"planId": s("0b1d3c4f-plan-of-another-stack"), "iamRoleArn": s("arn:aws:iam::123456789012:role/backup"),
+		"resources": list(s("arn:aws:dynamodb:us-east-1:123456789012:table/carts"))})
+	add("", elsewhere)
+	wantBad["dynamodb-table-backup-coverage"] = urnOf(resources, "table-short")
+
+	// iam-no-wildcard-actions: an action the Service Authorization Reference gives no resource, on "*".
+	add("", resourceOf("aws:iam/rolePolicy:RolePolicy", "list-tables", rolePolicy(s(
+		`{"Statement":[{"Effect":"Allow","Action":["dynamodb:ListTables","cloudwatch:PutMetricData"],"Resource":"*"}]}`))))
+
 	// firehose-buffer-size-minimum: conversion on, size unset, and a stream with the size unknown.
 	firehose := func(size property.Value) map[string]property.Value {
 		s3 := map[string]property.Value{
@@ -480,3 +549,13 @@ func marshal(t *testing.T, props property.Map) *structpb.Struct {
 }
 
 func object(m map[string]property.Value) property.Value { return property.New(m) }
+
+// urnOf is the URN of the resource called name.
+func urnOf(resources []pack.Resource, name string) string {
+	for _, r := range resources {
+		if r.Name == name {
+			return r.URN
+		}
+	}
+	return ""
+}

@@ -30,41 +30,54 @@ func byURN(r preview.Result) map[string]preview.Resource {
 }
 
 // S3 tests the target when logging is configured, so every logging
-// configuration must wait for the log bucket's policy, not only its name.
+// configuration must wait for its log bucket's policy, not only its name.
+// Prod has two log buckets: the stack's and the standby's in us-west-2 (S3
+// delivers access logs only within a region).
 func TestBucketLoggingWaitsForTheLogBucketPolicy(t *testing.T) {
 	result, err := previewStackNamed(t, "prod")
 	require.NoError(t, err)
 	resources := byURN(result)
-	var logPolicy string
+	logPolicies := map[string]string{} // log bucket -> its policy's URN
 	for _, p := range result.Find("aws:s3/bucketPolicy:BucketPolicy") {
-		if strings.HasSuffix(p.Parent, "::manga-assist-access-logs") {
-			logPolicy = p.URN
+		if strings.Contains(p.Inputs["policy"].(string), "AllowServerAccessLogDelivery") {
+			logPolicies[p.Inputs["bucket"].(string)] = p.URN
 		}
 	}
-	require.NotEmpty(t, logPolicy, "the log bucket has a policy")
+	require.Len(t, logPolicies, 2, "the stack's log bucket and the standby's")
 	loggings := result.Find("aws:s3/bucketLoggingV2:BucketLoggingV2")
-	require.Len(t, loggings, 4)
+	require.Len(t, loggings, 5, "data, failed records, backups, query results; the standby's data bucket")
 	for _, l := range loggings {
-		assert.Contains(t, l.PropertyDependencies["targetBucket"], logPolicy,
+		policy := logPolicies[l.Inputs["targetBucket"].(string)]
+		require.NotEmptyf(t, policy, "%s logs to %s, which is no log bucket", l.Name, l.Inputs["targetBucket"])
+		assert.Contains(t, l.PropertyDependencies["targetBucket"], policy,
 			"%s: targetBucket comes through the log bucket's policy (deps %v)", l.Name, resources[l.URN].Dependencies)
 	}
 }
 
-// The log bucket accepts logs of this stack's four other buckets and no others.
+// Each log bucket accepts the logs of the stack's other buckets in its
+// region and no others: the stack's four, the standby's one.
 func TestLogBucketAcceptsOnlyThisStacksBuckets(t *testing.T) {
 	result, err := previewStackNamed(t, "prod")
 	require.NoError(t, err)
-	var others []string
+	others := map[string][]string{}   // log bucket -> the buckets of its region
+	logBuckets := map[string]string{} // region -> its log bucket
 	for _, b := range result.Find("aws:s3/bucketV2:BucketV2") {
-		if b.Name != "manga-assist-access-logs" {
-			others = append(others, "arn:aws:s3:::"+b.Inputs["bucket"].(string))
+		name := b.Inputs["bucket"].(string)
+		if strings.HasPrefix(name, "manga-assist-access-logs-") || strings.HasPrefix(name, "manga-assist-logs-") {
+			logBuckets[result.RegionOf(b)] = name
 		}
 	}
-	require.Len(t, others, 4)
-	for _, p := range result.Find("aws:s3/bucketPolicy:BucketPolicy") {
-		if !strings.HasSuffix(p.Parent, "::manga-assist-access-logs") {
-			continue
+	require.Len(t, logBuckets, 2)
+	for _, b := range result.Find("aws:s3/bucketV2:BucketV2") {
+		name := b.Inputs["bucket"].(string)
+		if log := logBuckets[result.RegionOf(b)]; name != log {
+			others[log] = append(others[log], "arn:aws:s3:::"+name)
 		}
+	}
+	assert.Len(t, others[logBuckets["us-east-1"]], 4)
+	assert.Len(t, others[logBuckets["us-west-2"]], 1)
+	checked := 0
+	for _, p := range result.Find("aws:s3/bucketPolicy:BucketPolicy") {
 		var doc struct {
 			Statement []struct {
 				Sid       string
@@ -73,22 +86,21 @@ func TestLogBucketAcceptsOnlyThisStacksBuckets(t *testing.T) {
 			}
 		}
 		require.NoError(t, json.Unmarshal([]byte(p.Inputs["policy"].(string)), &doc))
-		found := false
 		for _, s := range doc.Statement {
 			if s.Sid != "AllowServerAccessLogDelivery" {
 				continue
 			}
-			found = true
+			checked++
 			assert.Equal(t, map[string]any{"Service": "logging.s3.amazonaws.com"}, s.Principal)
 			assert.Equal(t, preview.Account, s.Condition["StringEquals"]["aws:SourceAccount"])
 			var sources []string
 			for _, v := range s.Condition["ArnLike"]["aws:SourceArn"].([]any) {
 				sources = append(sources, v.(string))
 			}
-			assert.ElementsMatch(t, others, sources)
+			assert.ElementsMatch(t, others[p.Inputs["bucket"].(string)], sources, p.Name)
 		}
-		assert.True(t, found, "the log bucket's policy lets S3 deliver logs")
 	}
+	assert.Equal(t, 2, checked, "both log buckets' policies let S3 deliver logs")
 }
 
 // physicalNameLimits are AWS's limits on the names the program sets, by

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/athena"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -89,20 +90,23 @@ func TestUnchangedProgramHasNoMandatoryViolation(t *testing.T) {
 	// for a year, and three components' log groups have no key yet (the
 	// Firehose one in analytics_pipeline_delivery.go, the orchestrator's in
 	// backup_schedule.go, the workflow's in processed_layer_workflow.go;
-	// handed over with issue 14). Shrink this list as they are fixed.
+	// handed over with issue 14). Shrink this list as they are fixed. And
+	// backup-vault-immutable: prod's vaults (the copy's too) have neither
+	// Vault Lock (backupVaultLock is off) nor a deny-delete vault policy.
 	_, prod, _ := previewMutated(t, program.Run, "prod")
 	got := map[string]bool{}
 	for _, v := range prod {
 		got[v.Policy+" "+v.URN[strings.LastIndex(v.URN, "::")+2:]+": "+v.Message[:strings.Index(v.Message, " ")]] = true
 	}
 	assert.Equal(t, map[string]bool{
-		"log-group-retention analytics-router: retentionInDays":     true,
-		"log-group-retention analytics-delivery: retentionInDays":   true,
-		"log-group-retention analytics-delivery: kmsKeyId":          true,
-		"log-group-retention backups-orchestrator: retentionInDays": true,
-		"log-group-retention backups-orchestrator: kmsKeyId":        true,
-		"log-group-retention processed-workflow: retentionInDays":   true,
-		"log-group-retention processed-workflow: kmsKeyId":          true,
+		"log-group-retention analytics-router: retentionInDays":        true,
+		"log-group-retention analytics-delivery: retentionInDays":      true,
+		"log-group-retention analytics-usw2-router: retentionInDays":   true,
+		"log-group-retention analytics-usw2-delivery: retentionInDays": true,
+		"log-group-retention backups-orchestrator: retentionInDays":    true,
+		"backup-vault-immutable backups: no":                           true,
+		"backup-vault-immutable backups-us-west-2: no":                 true,
+		"log-group-retention processed-workflow: retentionInDays":      true,
 	}, got, "prod's only advisory verdicts")
 }
 
@@ -168,6 +172,36 @@ func TestMutationsAreCaughtByName(t *testing.T) {
 			})
 			return err
 		}), []string{"sfn-logging"}},
+		"daily backups kept a week": {mutated(onType("aws:backup/plan:Plan", func(p pulumi.Input) {
+			for _, r := range p.(*backup.PlanArgs).Rules.(backup.PlanRuleArray) {
+				r.(*backup.PlanRuleArgs).Lifecycle = &backup.PlanRuleLifecycleArgs{DeleteAfter: pulumi.Int(7)}
+			}
+		}), nil), []string{"backup-plan-retention"}},
+		"backup rules that only run weekly": {mutated(onType("aws:backup/plan:Plan", func(p pulumi.Input) {
+			for _, r := range p.(*backup.PlanArgs).Rules.(backup.PlanRuleArray) {
+				r.(*backup.PlanRuleArgs).Schedule = pulumi.String("cron(0 6 ? * SUN *)")
+			}
+		}), nil), []string{"backup-plan-retention"}},
+		"vaults with the AWS managed key": {mutated(onType("aws:backup/vault:Vault", func(p pulumi.Input) {
+			p.(*backup.VaultArgs).KmsKeyArn = nil
+		}), nil), []string{"backup-vault-customer-key", "backup-plan-vault-customer-key"}},
+		"a table in a selection of another stack's plan": {mutated(nil, func(ctx *pulumi.Context) error {
+			table, err := dynamodb.NewTable(ctx, "stray", &dynamodb.TableArgs{
+				Name: pulumi.String("stray"), BillingMode: pulumi.String("PAY_PER_REQUEST"), HashKey: pulumi.String("pk"),
+				Attributes: dynamodb.TableAttributeArray{&dynamodb.TableAttributeArgs{Name: pulumi.String("pk"), Type: pulumi.String("S")}},
+			})
+			if err != nil {
+				return err
+			}
+			_, err = backup.NewSelection(ctx, "stray", &backup.SelectionArgs{
+				PlanId: pulumi.String("0b1d3c4f-plan-of-another-stack"), IamRoleArn: pulumi.String("arn:aws:iam::123456789012:role/backup"),
+				Resources: pulumi.StringArray{table.Arn},
+			})
+			return err
+		}), []string{"dynamodb-table-backup-coverage"}},
+		"ListExports on every table": {mutated(onType("aws:iam/rolePolicy:RolePolicy", func(p pulumi.Input) {
+			p.(*iam.RolePolicyArgs).Policy = pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:ListExports","Resource":"*"}]}`)
+		}), nil), []string{"iam-no-wildcard-actions"}},
 		"a function anyone may invoke": {mutated(nil, func(ctx *pulumi.Context) error {
 			_, err := lambda.NewPermission(ctx, "public", &lambda.PermissionArgs{
 				Function: pulumi.String("manga-assist-stream-router-prod"), Action: pulumi.String("lambda:InvokeFunction"),
@@ -264,9 +298,10 @@ func TestProviderDefaultTagsCountOffline(t *testing.T) {
 }
 
 // dev's keys wait 7 days before deletion (kmsKeyDeletionWindowDays: 7) where
-// kms-key-hygiene asks for 30. policy/config/dev.json relaxes that for dev
-// alone, and the offline preview reads it as `pulumi preview
-// --policy-pack-config policy/config/dev.json` does.
+// kms-key-hygiene asks for 30, and dev keeps its AWS Backup recovery points
+// 7 days (backupRetentionDays: 7) where backup-plan-retention asks for 35.
+// policy/config/dev.json relaxes both for dev alone, and the offline preview
+// reads it as `pulumi preview --policy-pack-config policy/config/dev.json` does.
 func TestDevPolicyConfig(t *testing.T) {
 	code, violations, errOut := previewMutated(t, program.Run, "dev")
 	assert.Equal(t, 0, code, errOut)
@@ -276,17 +311,32 @@ func TestDevPolicyConfig(t *testing.T) {
 	require.NoError(t, err)
 	defaults, err := preview.Run(program.Run, sc.Project, "dev", "us-east-1", sc.Values)
 	require.NoError(t, err)
-	var keys []string
+	byPolicy := map[string][]string{}
 	for _, v := range defaults.Mandatory() {
-		assert.Equal(t, "kms-key-hygiene", v.Policy, v.Message)
-		assert.Contains(t, v.Message, "deletionWindowInDays is 7, below the minimum of 30")
-		keys = append(keys, v.URN)
+		switch v.Policy {
+		case "kms-key-hygiene":
+			assert.Contains(t, v.Message, "deletionWindowInDays is 7, below the minimum of 30")
+		case "backup-plan-retention":
+			assert.Regexp(t, `\("(daily|weekly)"\): lifecycle.deleteAfter is (7|14) days, below the minimum of 35`, v.Message)
+		default:
+			t.Errorf("%s: %s", v.Policy, v.Message)
+		}
+		byPolicy[v.Policy] = append(byPolicy[v.Policy], v.URN)
 	}
-	assert.NotEmpty(t, keys, "without dev.json, dev's 7-day keys fail kms-key-hygiene")
+	assert.NotEmpty(t, byPolicy["kms-key-hygiene"], "without dev.json, dev's 7-day keys fail kms-key-hygiene")
+	assert.NotEmpty(t, byPolicy["backup-plan-retention"], "without dev.json, dev's 7-day backups fail backup-plan-retention")
 
 	code, _, errOut = previewMutated(t, mutated(onType("aws:kms/key:Key", func(p pulumi.Input) {
 		p.(*kms.KeyArgs).DeletionWindowInDays = pulumi.Int(6)
 	}), nil), "dev")
 	assert.Equal(t, 1, code, "dev.json lowers the minimum to 7, not further")
 	assert.Contains(t, errOut, "kms-key-hygiene")
+
+	code, _, errOut = previewMutated(t, mutated(onType("aws:backup/plan:Plan", func(p pulumi.Input) {
+		for _, r := range p.(*backup.PlanArgs).Rules.(backup.PlanRuleArray) {
+			r.(*backup.PlanRuleArgs).Lifecycle = &backup.PlanRuleLifecycleArgs{DeleteAfter: pulumi.Int(6)}
+		}
+	}), nil), "dev")
+	assert.Equal(t, 1, code, "dev.json lowers the backup retention minimum to 7, not further")
+	assert.Contains(t, errOut, "backup-plan-retention")
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/manga-assist/manga-assist-data/internal/recovery/checkpoint"
 	"github.com/manga-assist/manga-assist-data/internal/recovery/drill"
 	"github.com/manga-assist/manga-assist-data/internal/recovery/exports"
+	"github.com/manga-assist/manga-assist-data/internal/recovery/failover"
 	"github.com/manga-assist/manga-assist-data/internal/recovery/progress"
 	"github.com/manga-assist/manga-assist-data/internal/recovery/session"
 	"github.com/manga-assist/manga-assist-data/internal/recovery/table"
@@ -426,4 +429,156 @@ func cmdDrill(ctx context.Context, args []string, e env) (any, error) {
 	}
 	progress.Logf(c.progress(e), "drill passed: %d items, %d sampled, RTO %.1f s", rep.Count, rep.Sampled, rep.RTOSeconds)
 	return out, nil
+}
+
+func cmdFailoverStatus(ctx context.Context, args []string, e env) (any, error) {
+	fs, c := newFlags("failover-status", "--table T --region REGION [--replica-regions R,...] [--latency-threshold 60s] [--window 10m] [--health-checks REGION=ID,...] [--hosted-zone-id Z --record-name NAME --endpoints REGION=HOST,...]", e)
+	tableName := fs.String("table", "", "the global sessions table")
+	region := fs.String("region", "", "where the table is described and ReplicationLatency is read: the primary region (while it is down, a surviving replica region)")
+	replicas := fs.String("replica-regions", "", "REGION,...: regions that must have a replica (default: whatever the table lists)")
+	threshold := fs.Duration("latency-threshold", 60*time.Second, "a replica whose latest ReplicationLatency minute is above this is a problem")
+	window := fs.Duration("window", 10*time.Minute, "how far back ReplicationLatency is read (1m to 24h)")
+	checks := fs.String("health-checks", "", "REGION=HEALTH-CHECK-ID,...: Route 53 health checks to read (pulumi stack output healthCheckIds); an unhealthy one is a problem")
+	zone := fs.String("hosted-zone-id", "", "the hosted zone of --record-name")
+	record := fs.String("record-name", "", "the failover record, e.g. chat.example.com: which region it answers with now")
+	endpoints := fs.String("endpoints", "", "with --record-name: REGION=HOST,... the endpoint host of each region (stack config failoverEndpoints)")
+	if err := c.parse(args); err != nil {
+		return nil, err
+	}
+	if err := required("table", *tableName, "region", *region); err != nil {
+		return nil, err
+	}
+	if !sessions.ValidTableName(*tableName) {
+		return nil, usagef("--table %q: %s", *tableName, sessions.TableNameRule)
+	}
+	if !failover.ValidRegion(*region) {
+		return nil, usagef("--region %q: not an AWS region such as us-east-1", *region)
+	}
+	in := failover.Input{Table: *tableName, Region: *region, LatencyThreshold: *threshold, Window: *window, Now: e.now(), Progress: c.progress(e)}
+	var err error
+	if in.ReplicaRegions, err = regionList("replica-regions", *replicas); err != nil {
+		return nil, err
+	}
+	switch {
+	case *threshold <= 0:
+		return nil, usagef("--latency-threshold %s: must be more than 0 (e.g. 60s)", *threshold)
+	case *window < time.Minute || *window > 24*time.Hour:
+		return nil, usagef("--window %s: must be 1m to 24h (ReplicationLatency has one datapoint a minute)", *window)
+	}
+	pairs, err := regionPairs("health-checks", *checks, "us-east-1=0a1b2c3d-…", func(id string) bool { return healthCheckIDPattern.MatchString(id) })
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pairs {
+		in.HealthChecks = append(in.HealthChecks, failover.HealthCheckRef{Region: p[0], ID: p[1]})
+	}
+	switch {
+	case *zone == "" && *record == "" && *endpoints == "":
+	case *zone == "" || *record == "":
+		return nil, usagef("--hosted-zone-id %q and --record-name %q: give both, or neither", *zone, *record)
+	case !hostedZoneIDPattern.MatchString(strings.TrimPrefix(*zone, "/hostedzone/")):
+		return nil, usagef("--hosted-zone-id %q: not a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ", *zone)
+	case !failover.ValidHost(*record):
+		return nil, usagef("--record-name %q: not a DNS name such as chat.example.com", *record)
+	case *endpoints == "":
+		return nil, usagef("--record-name %s needs --endpoints REGION=HOST,... (the endpoint host of each region), to tell which region it answers with", *record)
+	default:
+		in.HostedZoneID, in.RecordName = strings.TrimPrefix(*zone, "/hostedzone/"), *record
+		pairs, err := regionPairs("endpoints", *endpoints, "us-west-2=chat-usw2.example.com", failover.ValidHost)
+		if err != nil {
+			return nil, err
+		}
+		in.Endpoints = map[string]string{}
+		for _, p := range pairs {
+			if r, ok := findRegion(in.Endpoints, p[1]); ok {
+				return nil, usagef("--endpoints %q: %s is the host of both %s and %s", *endpoints, p[1], r, p[0])
+			}
+			in.Endpoints[p[0]] = failover.NormalizeHost(p[1])
+		}
+	}
+	cl, err := e.clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := failover.Status(ctx, failoverAPI(cl, *region), in)
+	out := jsonReport{c.json, rep}
+	if err != nil {
+		return out, fmt.Errorf("some calls failed, so the report is incomplete: %w", err)
+	}
+	if !rep.OK() {
+		return out, &mismatch{strings.Join(append([]string{fmt.Sprintf("%d problem(s):", len(rep.Problems))}, rep.Problems...), "\n  ")}
+	}
+	progress.Logf(c.progress(e), "failover-status: every check passed")
+	return out, nil
+}
+
+// failoverAPI gives failover.Status its clients: DynamoDB in each table's
+// region, CloudWatch in the region looked from (where ReplicationLatency is
+// published), Route 53 (global).
+func failoverAPI(cl clientsT, region string) failover.API {
+	home := cl.InRegion(region)
+	return failover.API{
+		DynamoDB: func(r string) failover.DynamoDB {
+			if r == region {
+				return home.DynamoDB
+			}
+			return cl.InRegion(r).DynamoDB
+		},
+		CloudWatch: home.CloudWatch,
+		Route53:    home.Route53,
+	}
+}
+
+var (
+	healthCheckIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	hostedZoneIDPattern  = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+)
+
+// regionList reads REGION,... (every name a region, none twice).
+func regionList(flagName, v string) ([]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, r := range strings.Split(v, ",") {
+		r = strings.TrimSpace(r)
+		switch {
+		case !failover.ValidRegion(r):
+			return nil, usagef("--%s %q: %q is not an AWS region such as us-west-2", flagName, v, r)
+		case slices.Contains(out, r):
+			return nil, usagef("--%s %q: %s is listed twice", flagName, v, r)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// regionPairs reads REGION=VALUE,... (every region once, every value valid).
+func regionPairs(flagName, v, example string, valid func(string) bool) ([][2]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var out [][2]string
+	for _, part := range strings.Split(v, ",") {
+		r, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		switch {
+		case !ok || !valid(val):
+			return nil, usagef("--%s %q: %q must be REGION=VALUE, e.g. %s", flagName, v, part, example)
+		case !failover.ValidRegion(r):
+			return nil, usagef("--%s %q: %q is not an AWS region such as us-west-2", flagName, v, r)
+		case slices.ContainsFunc(out, func(p [2]string) bool { return p[0] == r }):
+			return nil, usagef("--%s %q: %s is listed twice", flagName, v, r)
+		}
+		out = append(out, [2]string{r, val})
+	}
+	return out, nil
+}
+
+func findRegion(endpoints map[string]string, host string) (string, bool) {
+	for r, h := range endpoints {
+		if h == failover.NormalizeHost(host) {
+			return r, true
+		}
+	}
+	return "", false
 }

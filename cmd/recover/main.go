@@ -1,21 +1,30 @@
 // Command recover is the on-call toolkit for the sessions table's four
-// disasters' first three: a session deleted by mistake, a table deleted,
-// data corrupted by a bad deploy. See docs/runbooks/.
+// disasters: a session deleted by mistake, a table deleted, data corrupted
+// by a bad deploy, and (failover-status) a region lost. See docs/runbooks/.
 //
 //	recover session --table T --session ID --at TIME [--from s3://B/P] [--mode missing|replace] [--yes]
 //	recover table   --from s3://B/P --until TIME --to TABLE [--create] [--import] [--yes]
 //	recover table   --export s3://B/P/AWSDynamoDB/ID --to TABLE [--create] [--import] [--yes]
 //	recover backup  --backup-arn ARN --to TABLE [--settings-from TABLE]
 //	recover drill   --from s3://B/P | --backup latest|ARN --table T | --pitr --table T
+//	recover failover-status --table T --region PRIMARY [--replica-regions R,...] [--latency-threshold 60s] [--window 10m]
+//	                        [--health-checks REGION=ID,...] [--hosted-zone-id Z --record-name NAME --endpoints REGION=HOST,...]
 //
 // Every command reads the standard AWS environment (AWS_REGION, credentials,
-// AWS_PROFILE, AWS_ENDPOINT_URL), shows progress on stderr, prints a final
-// report on stdout (one JSON object with --json) and keeps a checkpoint, so
-// that rerunning it with the same arguments continues where it stopped.
+// AWS_PROFILE, AWS_ENDPOINT_URL), shows progress on stderr and prints a final
+// report on stdout (one JSON object with --json). The commands that write
+// keep a checkpoint, so that rerunning one with the same arguments continues
+// where it stopped; failover-status only reads, in the regions it names
+// (--region for the table and ReplicationLatency, each replica's own region
+// for its PITR; Route 53 is global).
 //
-// Exit status: 0 done; 1 failed; 2 bad arguments; 3 refused (a dangerous or
+// Exit status: 0 done; 1 failed (for failover-status: a call failed, the
+// report is incomplete); 2 bad arguments; 3 refused (a dangerous or
 // ambiguous request, nothing written); 4 finished but the result does not
-// verify (drill or table mismatch).
+// verify (drill or table mismatch; failover-status: a problem — the table or
+// a replica not ACTIVE, a listed replica missing, PITR off, the latest
+// replication latency over --latency-threshold, an unhealthy health check,
+// the record answering with a host that is none of --endpoints).
 package main
 
 import (
@@ -67,6 +76,9 @@ commands:
   table    rebuild a table from the export chain in S3 (or load one full export with ImportTable)
   backup   restore a DynamoDB or AWS Backup backup into a new table, then re-apply its settings
   drill    restore into a scratch table, verify it, report the time it took, delete it
+  failover-status
+           a global table's replicas, replication latency, Route 53 health checks and
+           where the failover record answers now (exit 4 on any problem)
 
 run 'recover <command> -h' for a command's flags; docs/runbooks/ has the procedures.
 `
@@ -98,6 +110,7 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	commands := map[string]func(context.Context, []string, env) (any, error){
 		"session": cmdSession, "table": cmdTable, "backup": cmdBackup, "drill": cmdDrill,
+		"failover-status": cmdFailoverStatus,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

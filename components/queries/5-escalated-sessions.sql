@@ -1,8 +1,8 @@
--- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by event_id; for complete days up to yesterday, 5-escalated-sessions-processed reads the processed table). The 100 sessions that most recently escalated to a human (status changed into 'handoff') in the last 30 UTC days, today included, one row per session at its latest escalation: customer, turns before the handoff, and agent and reason of the session's latest new handoff item; each stream event counted once.
+-- Reads the raw table manga_assist_events (every hour up to now, each event at least once, so copies are counted out here by change_id; for complete days up to yesterday, 5-escalated-sessions-processed reads the processed table). The 100 sessions that most recently escalated to a human (status changed into 'handoff') in the last 30 UTC days, today included, one row per session at its latest escalation: customer, turns before the handoff, and agent and reason of the session's latest new handoff item; each stream event counted once.
 --
 -- An escalation is a MODIFY of the meta item whose status becomes 'handoff' (old status
 -- different); later MODIFYs while in handoff and the REMOVE (TTL) are not escalations. Agent and
--- reason come from the INSERT of a handoff item (null if none in the window). Each event_id is
+-- reason come from the INSERT of a handoff item (null if none in the window). Each change_id is
 -- kept once: delivery is at least once.
 --
 -- Window and partitions: as in 1-daily-active-sessions.sql; see "Use partition projection with
@@ -10,7 +10,7 @@
 WITH events AS (
     SELECT
         event_id, session_id, item_type, customer_id, turn_count, agent_id, reason, ts, event_time_ms,
-        ROW_NUMBER() OVER (PARTITION BY event_id) AS copy_number
+        ROW_NUMBER() OVER (PARTITION BY change_id ORDER BY event_time_ms, event_id) AS copy_number
     FROM manga_assist_events
     WHERE year BETWEEN date_format(current_date - INTERVAL '29' DAY, '%Y') AND date_format(current_date, '%Y')
       AND concat(year, '-', month, '-', day) >= date_format(current_date - INTERVAL '29' DAY, '%Y-%m-%d')

@@ -6,11 +6,11 @@
 package main
 
 import (
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/manga-assist/manga-assist-data/components"
+	"github.com/manga-assist/manga-assist-data/examples/internal/teambackup"
 )
 
 func main() {
@@ -27,15 +27,12 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
-	// The team backs the table up with the AWS Backup plan it already runs
-	// (the policy pack wants every table covered by a BackupSchedule or an
-	// AWS Backup selection); its plan and role come from the stack's config.
+	// The team backs the table up with an AWS Backup plan of its own (the
+	// policy pack wants every table covered by a BackupSchedule or a plan of
+	// the stack); the role AWS Backup assumes comes from the stack's config.
 	cfg := config.New(ctx, "")
-	if _, err := backup.NewSelection(ctx, "shop-sessions-backup", &backup.SelectionArgs{
-		PlanId:     pulumi.String(orDefault(cfg.Get("backupPlanId"), "shop-backup-plan")),
-		IamRoleArn: pulumi.String(orDefault(cfg.Get("backupRoleArn"), "arn:aws:iam::111122223333:role/shop-backup")),
-		Resources:  pulumi.StringArray{table.TableArn},
-	}); err != nil {
+	role := orDefault(cfg.Get("backupRoleArn"), "arn:aws:iam::111122223333:role/shop-backup")
+	if err := teambackup.Cover(ctx, "shop-sessions-backup", table.TableArn, role, tags); err != nil {
 		return err
 	}
 

@@ -1,9 +1,10 @@
 // Command processed-layer is an example of another team's stack building an
 // analytics path on the platform's sessions table, and its processed layer,
 // from the manga-assist-data components, with both optional sinks on: a QuickSight data set over the
-// processed Iceberg table and an OpenSearch Serverless collection that a
-// second Firehose fills from the events stream. Its test runs it under the
-// same mocks and policy pack as the offline preview.
+// processed Iceberg table and an OpenSearch Serverless collection that an
+// OpenSearch Ingestion pipeline fills from the events stream, one document per
+// event. Its test runs it under the same mocks and policy pack as the offline
+// preview.
 package main
 
 import (
@@ -91,6 +92,10 @@ func program(ctx *pulumi.Context) error {
 			EventStreamArn:       pipeline.EventStreamArn,
 			EventStreamKMSKeyArn: pipeline.EventStreamKMSKeyArn,
 			RetentionDays:        14,
+			// Two Ingestion OCUs spread the pipeline over two Availability
+			// Zones (OpenSearch Service Developer Guide, "Scaling pipelines in
+			// Amazon OpenSearch Ingestion"): 2 x $0.24 an hour, around the clock.
+			PipelineMinUnits: 2,
 		},
 		Tags: tags,
 	})

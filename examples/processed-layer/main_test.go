@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,7 +27,11 @@ func TestExampleBuildsTheProcessedLayerWithBothSinks(t *testing.T) {
 	assert.Len(t, result.Find("aws:scheduler/schedule:Schedule"), 2, "daily and weekly-wide")
 	assert.Len(t, result.Find("aws:quicksight/dataSet:DataSet"), 1)
 	assert.Len(t, result.Find("aws:opensearch/serverlessCollection:ServerlessCollection"), 1)
-	assert.Len(t, result.Find("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"), 2, "Parquet to S3, and the OpenSearch sink")
+	assert.Len(t, result.Find("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"), 1, "Parquet to S3 only")
+	pipelines := result.Find("aws:opensearchingest/pipeline:Pipeline")
+	require.Len(t, pipelines, 1, "the OpenSearch sink's ingestion pipeline")
+	assert.Equal(t, "shop-search-staging", pipelines[0].Inputs["pipelineName"])
+	assert.Equal(t, []any{2.0, 4.0}, []any{pipelines[0].Inputs["minUnits"], pipelines[0].Inputs["maxUnits"]})
 	assert.Len(t, result.Find("aws:athena/namedQuery:NamedQuery"), 10, "raw and processed versions")
 
 	// processed/ has no lifecycle tier: only raw/ and errors/ do.
@@ -49,25 +54,36 @@ func TestExampleBuildsTheProcessedLayerWithBothSinks(t *testing.T) {
 		assert.Equal(t, []string{"tier-raw", "tier-errors", "noncurrent-versions", "expired-delete-markers", "abort-incomplete-multipart"}, ids)
 	}
 
-	// The OpenSearch Firehose decrypts the events stream with the stream's own key.
+	// The ingestion pipeline reads the stream and decrypts it with the stream's own key.
 	streams := result.Find("aws:kinesis/stream:Stream")
 	require.Len(t, streams, 1)
-	var decrypt any
+	var read, decrypt any
 	for _, p := range result.Find("aws:iam/rolePolicy:RolePolicy") {
-		if p.Name == "shop-processed-opensearch-delivery" {
+		if p.Name == "shop-processed-opensearch-ingestion" {
 			var doc struct{ Statement []map[string]any }
 			require.NoError(t, json.Unmarshal([]byte(p.Inputs["policy"].(string)), &doc))
 			for _, s := range doc.Statement {
-				if s["Sid"] == "DecryptEvents" {
+				switch s["Sid"] {
+				case "ReadEventStream":
+					read = s["Resource"]
+				case "DecryptEventStream":
 					decrypt = s["Resource"]
 				}
 			}
 		}
 	}
+	assert.Equal(t, "arn:aws:kinesis:eu-west-1:123456789012:stream/shop-events-staging", read, "AnalyticsPipeline.EventStreamArn")
 	assert.Equal(t, streams[0].Inputs["kmsKeyId"], decrypt, "AnalyticsPipeline.EventStreamKMSKeyArn is the stream's key")
+
+	// Every log group of the processed layer is encrypted.
+	for _, lg := range result.Find("aws:cloudwatch/logGroup:LogGroup") {
+		if strings.HasPrefix(lg.Name, "shop-processed-") {
+			assert.NotEmpty(t, lg.Inputs["kmsKeyId"], lg.Name)
+		}
+	}
 
 	assert.Empty(t, result.Mandatory(), "built from the components, the stack meets every mandatory policy")
 	for _, v := range result.Violations {
-		t.Logf("advisory: %s %s: %s", v.Policy, v.URN, v.Message)
+		t.Logf("%s: %s %s: %s", v.EnforcementLevel, v.Policy, v.URN, v.Message)
 	}
 }

@@ -27,6 +27,7 @@ func TestColumnsKeepTheSeedSchema(t *testing.T) {
 		{"size_bytes", "size_bytes", "bigint"}, {"ts", "timestamp", "bigint"},
 		{"summary_number", "summary_number", "string"}, {"sequence_number", "sequence_number", "string"},
 		{"event_time_ms", "event_time_ms", "bigint"},
+		{"change_id", "change_id", "string"}, {"source_region", "source_region", "string"},
 	}
 	var got [][3]string
 	for _, c := range Columns() {

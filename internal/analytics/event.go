@@ -4,7 +4,12 @@
 // Event is the single definition of those columns: Columns derives the Glue
 // schema from it by reflection, so the table and the router cannot drift.
 // Columns keep the names and types of the reference design's Athena table;
-// summary_number, sequence_number and event_time_ms are added at the end.
+// summary_number, sequence_number, event_time_ms, change_id and
+// source_region are added at the end.
+//
+// event_id is the stream record's id, different in every region of a global
+// table; change_id identifies the change itself in every region, so it is
+// the key that de-duplicates (docs/components/global-table-failover.md).
 //
 // One column is renamed: the JSON key "timestamp" fills the column "ts",
 // because timestamp is a Hive keyword. The Firehose API reference
@@ -29,7 +34,7 @@ import (
 // or bigint) and a comment tag (the column comment). A column tag is for a
 // JSON key that cannot be a column name, such as a Hive keyword.
 type Event struct {
-	EventID   string `json:"event_id" glue:"string" comment:"stream record eventID; de-duplication key"`
+	EventID   string `json:"event_id" glue:"string" comment:"stream record eventID, different in each region; change_id de-duplicates"`
 	EventType string `json:"event_type" glue:"string" comment:"INSERT, MODIFY or REMOVE"`
 	SessionID string `json:"session_id" glue:"string" comment:"PK without SESSION#; also the Kinesis partition key"`
 	SortKey   string `json:"sort_key" glue:"string" comment:"SK of the item"`
@@ -51,6 +56,9 @@ type Event struct {
 	SummaryNumber  *string `json:"summary_number,omitempty" glue:"string" comment:"summary: SK after SUMMARY#"`
 	SequenceNumber string  `json:"sequence_number" glue:"string" comment:"stream record SequenceNumber; replay position and order"`
 	EventTimeMS    int64   `json:"event_time_ms" glue:"bigint" comment:"event time, epoch milliseconds; drives the hour partition"`
+
+	ChangeID     string `json:"change_id" glue:"string" comment:"hash of keys, event name and both images: the same in every region; de-duplication key"`
+	SourceRegion string `json:"source_region" glue:"string" comment:"region whose table stream the event came from"`
 }
 
 // Item types, the values of ItemType.

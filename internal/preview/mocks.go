@@ -71,7 +71,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	id := r.ID
 	state := args.Inputs.Copy()
-	region := m.Region
+	var region string
 	m.mu.Lock()
 	if args.TypeToken == "pulumi:providers:aws" {
 		if reg, ok := args.Inputs["region"]; ok && reg.IsString() {
@@ -81,12 +81,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			m.regions[id] = reg.StringValue()
 		}
 	}
-	// An explicit provider ("<urn>::<id>") places the resource in its region.
-	if i := strings.LastIndex(args.Provider, "::"); i >= 0 {
-		if reg, known := m.regions[args.Provider[i+2:]]; known {
-			region = reg
-		}
-	}
+	region = m.regionOfLocked(args.Provider)
 	m.mu.Unlock()
 	for k, v := range m.computedOutputs(args.TypeToken, id, region, args.Inputs) {
 		if _, set := state[resource.PropertyKey(k)]; !set {
@@ -96,8 +91,23 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, state, nil
 }
 
-// Call answers the provider functions the program calls.
+// regionOfLocked is the region of a provider reference ("<urn>::<id>"): an
+// explicit provider's own, else the stack's. m.mu must be held.
+func (m *Mocks) regionOfLocked(provider string) string {
+	if i := strings.LastIndex(provider, "::"); i >= 0 {
+		if reg, known := m.regions[provider[i+2:]]; known {
+			return reg
+		}
+	}
+	return m.Region
+}
+
+// Call answers the provider functions the program calls, in the region of
+// the provider they are called with.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	region := m.regionOfLocked(args.Provider)
+	m.mu.Unlock()
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -108,7 +118,17 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"name": m.Region, "id": m.Region, "description": m.Region, "endpoint": "ec2." + m.Region + ".amazonaws.com",
+			"name": region, "id": region, "description": region, "endpoint": "ec2." + region + ".amazonaws.com",
+		}), nil
+	case "aws:dynamodb/getTable:getTable":
+		// The table (a replica, in another region) as DescribeTable shows
+		// it: its ARN and its own stream there.
+		name := args.Args["name"].StringValue()
+		arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, Account, name)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name, "id": name, "arn": arn,
+			"streamArn": arn + "/stream/1970-01-01T00:00:00.000", "streamLabel": "1970-01-01T00:00:00.000",
+			"streamEnabled": true, "streamViewType": "NEW_AND_OLD_IMAGES",
 		}), nil
 	}
 	return nil, fmt.Errorf("offline preview: provider function %s has no mock; add one to internal/preview/mocks.go", args.Token)
@@ -118,7 +138,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 // it has one, a UUID for KMS keys, else the logical name with a stable
 // suffix, as Pulumi's auto-naming would give it.
 func physicalID(args pulumi.MockResourceArgs) string {
-	for _, key := range []resource.PropertyKey{"name", "bucket"} {
+	for _, key := range []resource.PropertyKey{"name", "bucket", "pipelineName"} {
 		if n, ok := args.Inputs[key]; ok && n.IsString() {
 			return n.StringValue()
 		}
@@ -148,6 +168,8 @@ var arnFormats = map[string]string{
 	"aws:sqs/queue:Queue":                                       "arn:aws:sqs:%[1]s:%[2]s:%[3]s",
 	"aws:sfn/stateMachine:StateMachine":                         "arn:aws:states:%[1]s:%[2]s:stateMachine:%[3]s",
 	"aws:cloudwatch/metricAlarm:MetricAlarm":                    "arn:aws:cloudwatch:%[1]s:%[2]s:alarm:%[3]s",
+	"aws:opensearch/serverlessCollection:ServerlessCollection":  "arn:aws:aoss:%[1]s:%[2]s:collection/%[3]s",
+	"aws:opensearchingest/pipeline:Pipeline":                    "arn:aws:osis:%[1]s:%[2]s:pipeline/%[3]s",
 }
 
 // computedOutputs are the outputs AWS computes for a type: its ARN, its name
@@ -178,6 +200,11 @@ func (m *Mocks) computedOutputs(typ, id, region string, inputs resource.Property
 		out["streamLabel"] = "1970-01-01T00:00:00.000"
 	case "aws:kms/key:Key":
 		out["keyId"] = id
+	case "aws:opensearch/serverlessCollection:ServerlessCollection":
+		out["collectionEndpoint"] = "https://" + id + "." + region + ".aoss.amazonaws.com"
+		out["dashboardEndpoint"] = "https://" + id + "." + region + ".aoss.amazonaws.com/_dashboards"
+	case "aws:opensearchingest/pipeline:Pipeline":
+		out["pipelineArn"] = arn
 	case "aws:s3/bucketV2:BucketV2":
 		out["bucket"] = id
 		out["bucketDomainName"] = id + ".s3.amazonaws.com"

@@ -55,30 +55,13 @@ func Run(ctx *pulumi.Context) error {
 	if cfg.AlarmEmail != "" {
 		alarmEmail = pulumi.String(cfg.AlarmEmail)
 	}
-	pipeline, err := components.NewAnalyticsPipeline(ctx, "analytics", &components.AnalyticsPipelineArgs{
-		TableStreamArn:            table.StreamArn,
-		TableKMSKeyArn:            table.KMSKeyArn,
-		DataBucket:                store.data.Ref(),
-		FailedRecordsBucket:       store.failedRecords.Ref(),
-		QueryResultsBucket:        store.queryResults.Ref(),
-		RouterBatchSize:           cfg.RouterBatchSize,
-		RouterParallelization:     cfg.RouterParallelization,
-		RouterMaxRetries:          cfg.RouterMaxRetries,
-		RouterMaxRecordAgeSeconds: cfg.RouterMaxRecordAgeSeconds,
-		LogRetentionDays:          cfg.LogRetentionDays,
-		StreamMode:                cfg.KinesisStreamMode,
-		StreamShardCount:          cfg.KinesisShardCount,
-		StreamRetentionHours:      cfg.KinesisRetentionHours,
-		ScanLimitBytes:            cfg.AthenaScanLimitGB << 30,
-		ForceDestroy:              cfg.ForceDestroyBuckets,
-		Alarms: components.PipelineAlarms{
-			Disabled:           !cfg.AlarmsEnabled,
-			Email:              alarmEmail,
-			IteratorAgeSeconds: cfg.IteratorAgeAlarmSeconds,
-			FreshnessSeconds:   cfg.DeliveryFreshnessAlarmSecs,
-		},
-		Tags: tags,
-	})
+	analytics := analyticsArgs(cfg, alarmEmail, tags)
+	analytics.TableStreamArn, analytics.TableKMSKeyArn = table.StreamArn, table.KMSKeyArn
+	analytics.DataBucket, analytics.FailedRecordsBucket, analytics.QueryResultsBucket =
+		store.data.Ref(), store.failedRecords.Ref(), store.queryResults.Ref()
+	// Paused when a standby in a replica region reads instead (after a failover).
+	analytics.Paused = cfg.ActiveAnalyticsRegion() != cfg.Region
+	pipeline, err := components.NewAnalyticsPipeline(ctx, "analytics", &analytics)
 	if err != nil {
 		return err
 	}
@@ -98,6 +81,20 @@ func Run(ctx *pulumi.Context) error {
 		ctx.Export("failoverRecordName", global.RecordName)
 		ctx.Export("healthCheckIds", global.HealthCheckIDs)
 	}
+
+	// With standbyAnalytics, a paused copy of the pipeline in each replica
+	// region, reading that replica's stream, to switch on after a failover;
+	// what it writes under raw/ replicates home to the data bucket.
+	standbys, err := newStandbyAnalytics(ctx, cfg, global, store.data, analytics)
+	if err != nil {
+		return err
+	}
+	mappings := pulumi.StringMap{cfg.Region: pipeline.RouterMappingUUID}
+	for region, p := range standbys {
+		mappings[region] = p.RouterMappingUUID
+	}
+	ctx.Export("analyticsRegion", pulumi.String(cfg.ActiveAnalyticsRegion()))
+	ctx.Export("routerMappings", mappings)
 
 	// The table's backups: a gap-free chain of exports into the backup
 	// bucket, and AWS Backup recovery points, copied to the first replica
@@ -209,4 +206,28 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("backupVaultName", backups.VaultName)
 	ctx.Export("backupCopyVaultArn", backups.CopyVaultArn)
 	return nil
+}
+
+// analyticsArgs are the pipeline's settings from the stack, shared by the
+// pipeline and its standbys; the caller adds the stream and the buckets.
+func analyticsArgs(cfg stackconfig.Settings, alarmEmail pulumi.StringInput, tags map[string]string) components.AnalyticsPipelineArgs {
+	return components.AnalyticsPipelineArgs{
+		RouterBatchSize:           cfg.RouterBatchSize,
+		RouterParallelization:     cfg.RouterParallelization,
+		RouterMaxRetries:          cfg.RouterMaxRetries,
+		RouterMaxRecordAgeSeconds: cfg.RouterMaxRecordAgeSeconds,
+		LogRetentionDays:          cfg.LogRetentionDays,
+		StreamMode:                cfg.KinesisStreamMode,
+		StreamShardCount:          cfg.KinesisShardCount,
+		StreamRetentionHours:      cfg.KinesisRetentionHours,
+		ScanLimitBytes:            cfg.AthenaScanLimitGB << 30,
+		ForceDestroy:              cfg.ForceDestroyBuckets,
+		Alarms: components.PipelineAlarms{
+			Disabled:           !cfg.AlarmsEnabled,
+			Email:              alarmEmail,
+			IteratorAgeSeconds: cfg.IteratorAgeAlarmSeconds,
+			FreshnessSeconds:   cfg.DeliveryFreshnessAlarmSecs,
+		},
+		Tags: tags,
+	}
 }

@@ -88,3 +88,60 @@ func TestDevBacksUpWithoutCopyOrAlarms(t *testing.T) {
 	vault := short.Find("aws:backup/vault:Vault")[0]
 	assert.Equal(t, true, vault.Inputs["forceDestroy"], "dev's forceDestroyBuckets")
 }
+
+// mappings returns each router event source mapping's region and whether it
+// reads its stream.
+func mappings(t *testing.T, r preview.Result) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, m := range r.Find("aws:lambda/eventSourceMapping:EventSourceMapping") {
+		if !strings.HasSuffix(m.Name, "-router") {
+			continue
+		}
+		region := r.RegionOf(m)
+		_, dup := out[region]
+		require.Falsef(t, dup, "two routers in %s", region)
+		out[region] = m.Inputs["enabled"].(bool)
+		assert.Containsf(t, m.Inputs["eventSourceArn"], "arn:aws:dynamodb:"+region+":",
+			"the router of %s reads its own region's stream", region)
+	}
+	return out
+}
+
+// Prod keeps a paused pipeline in us-west-2 on the replica's stream; with
+// analyticsRegion us-west-2 the roles swap. Its raw/ replicates home to the
+// data bucket, re-encrypted with the data bucket's key. Dev has none.
+func TestStandbyAnalyticsFollowsAnalyticsRegion(t *testing.T) {
+	prod := previewStack(t, "prod", nil)
+	assert.Equal(t, map[string]bool{"us-east-1": true, "us-west-2": false}, mappings(t, prod))
+
+	switched := previewStack(t, "prod", map[string]string{"manga-assist-data:analyticsRegion": "us-west-2"})
+	assert.Equal(t, map[string]bool{"us-east-1": false, "us-west-2": true}, mappings(t, switched))
+
+	repl := prod.Find("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+	require.Len(t, repl, 1)
+	assert.Equal(t, "us-west-2", prod.RegionOf(repl[0]), "configured on the standby's bucket, in its region")
+	assert.Equal(t, "manga-assist-standby-usw2-prod-123456789012", repl[0].Inputs["bucket"])
+	rule := repl[0].Inputs["rules"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"prefix": "raw/"}, rule["filter"])
+	dest := rule["destination"].(map[string]any)
+	assert.Equal(t, "arn:aws:s3:::manga-assist-data-prod-123456789012", dest["bucket"])
+	var dataKey string
+	for _, k := range prod.Find("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2") {
+		if k.Inputs["bucket"] == "manga-assist-data-prod-123456789012" {
+			dataKey = k.Inputs["rules"].([]any)[0].(map[string]any)["applyServerSideEncryptionByDefault"].(map[string]any)["kmsMasterKeyId"].(string)
+		}
+	}
+	require.NotEmpty(t, dataKey)
+	assert.Equal(t, map[string]any{"replicaKmsKeyId": dataKey}, dest["encryptionConfiguration"])
+
+	for _, b := range prod.Find("aws:s3/bucketV2:BucketV2") {
+		if strings.Contains(b.Inputs["bucket"].(string), "-usw2-") {
+			assert.Equal(t, "us-west-2", prod.RegionOf(b), b.Inputs["bucket"])
+		}
+	}
+
+	dev := previewStack(t, "dev", nil)
+	assert.Equal(t, map[string]bool{"us-east-1": true}, mappings(t, dev))
+	assert.Empty(t, dev.Find("aws:s3/bucketReplicationConfig:BucketReplicationConfig"))
+}

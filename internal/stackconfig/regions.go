@@ -1,6 +1,9 @@
 package stackconfig
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Regions are the AWS regions a stack may name. An unknown name is far more
 // often a typo than a region launched after this list was written; add new
@@ -28,3 +31,29 @@ var Regions = []string{
 
 // IsRegion reports whether name is a known AWS region.
 func IsRegion(name string) bool { return slices.Contains(Regions, name) }
+
+// directionCodes shorten the middle words of region names.
+var directionCodes = map[string]string{
+	"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+	"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "gov": "g",
+}
+
+// RegionCode is a short, unique code of a region, for names that must fit a
+// limit and differ per region (standby buckets): us-west-2 is usw2,
+// ap-southeast-2 apse2, us-gov-west-1 usgw1. At most 6 characters for every
+// known region; a test checks that no two collide.
+func RegionCode(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) < 3 {
+		return region
+	}
+	code := parts[0]
+	for _, word := range parts[1 : len(parts)-1] {
+		short, ok := directionCodes[word]
+		if !ok {
+			short = word[:1]
+		}
+		code += short
+	}
+	return code + parts[len(parts)-1]
+}

@@ -58,6 +58,8 @@ type Settings struct {
 	FailoverEndpoints           []string // region=host
 	FailoverHealthCheckPath     string
 	ReplicationLatencyAlarmSecs int
+	StandbyAnalytics            bool
+	AnalyticsRegion             string // "" = Region
 	QuickSightPrincipalARN      string // empty: the QuickSight sink is off
 	OpenSearchReaderARN         string // empty: the OpenSearch sink is off
 	AlarmEmail                  string // secret: never printed
@@ -227,6 +229,14 @@ var Declared = []Setting{
 		Description: "Alarm when replication to a replica region lags this many seconds (1-3600).",
 		Min:         1, Max: 3600, Unit: "seconds",
 		field: func(s *Settings) any { return &s.ReplicationLatencyAlarmSecs }},
+	{Key: "standbyAnalytics", Type: "boolean", Default: false,
+		Description: StandbyAnalyticsDescription,
+		Invalid:     []string{"maybe"},
+		field:       func(s *Settings) any { return &s.StandbyAnalytics }},
+	{Key: "analyticsRegion", Type: "string", Default: "",
+		Description: "Region whose pipeline reads its table stream: aws:region (empty) or, with standbyAnalytics, a replica region after a failover; the other pipelines are paused.",
+		Invalid:     []string{"us-west-3", "eu-west-1"},
+		field:       func(s *Settings) any { return &s.AnalyticsRegion }},
 	{Key: "quicksightPrincipalArn", Type: "string", Default: "",
 		Description: QuickSightDescription,
 		Invalid:     []string{"analyst", "arn:aws:iam::123456789012:user/analyst", "arn:aws:quicksight:us-east-1:123456789012:user/analyst"},

@@ -53,8 +53,9 @@ const (
 	QuickSightDescription = "QuickSight user or group ARN (arn:aws:quicksight:<region>:<account>:user/<namespace>/<name>) that owns " +
 		"an Athena data source and a direct-query data set over the processed table; empty leaves the QuickSight sink off. " +
 		"Costs: QuickSight's own per-user pricing, and the Athena scans each visual runs."
-	OpenSearchDescription = "IAM role or user ARN that may read an OpenSearch Serverless time-series collection, which a second " +
-		"Firehose fills with every event from the events stream; empty leaves the sink off. Costs at least 1 OCU around the clock " +
-		"(dev stacks, no standby replicas: about $175 a month) or 2 OCUs (other stacks: about $350 a month) at $0.24 per OCU-hour, " +
-		"plus storage. Events may repeat: count them by unique event_id."
+	OpenSearchDescription = "IAM role or user ARN that may read an OpenSearch Serverless time-series collection, which an OpenSearch " +
+		"Ingestion pipeline fills with every event from the events stream; empty leaves the sink off. Costs at least 2 " +
+		"OCUs around the clock, 1 for the collection and 1 for the pipeline (dev stacks, no standby replicas: about " +
+		"$350 a month) or 3 (other stacks: about $525 a month) at $0.24 per OCU-hour, plus storage. Events may repeat: " +
+		"count them by unique change_id."
 )

@@ -89,6 +89,13 @@ func TestEachRuleRefusesABadValue(t *testing.T) {
 		{"opensearch reader not an ARN", FullKey("openSearchReaderArn"), "search-reader", nil, "IAM role or user ARN"},
 		{"opensearch reader a group", FullKey("openSearchReaderArn"), "arn:aws:iam::123456789012:group/readers", nil, "no groups"},
 		{"opensearch reader the account", FullKey("openSearchReaderArn"), "arn:aws:iam::123456789012:root", nil, "IAM role or user ARN"},
+		{"standby without replicas", FullKey("standbyAnalytics"), "true", nil, "needs replicaRegions"},
+		{"standby that would park its backlog", FullKey("routerMaxRecordAgeSeconds"), "7200",
+			map[string]string{FullKey("replicaRegions"): `["us-west-2"]`, FullKey("standbyAnalytics"): "true"}, "must be at least 86400"},
+		{"analytics region not a replica", FullKey("analyticsRegion"), "eu-west-1",
+			map[string]string{FullKey("replicaRegions"): `["us-west-2"]`}, "neither aws:region"},
+		{"analytics region without a standby there", FullKey("analyticsRegion"), "us-west-2",
+			map[string]string{FullKey("replicaRegions"): `["us-west-2"]`}, "only with standbyAnalytics"},
 		{"unknown setting", FullKey("tabelName"), "x", nil, "unknown setting"},
 	}
 	for _, c := range cases {
@@ -237,8 +244,8 @@ func TestSinkSettings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "arn:aws:quicksight:us-east-1:123456789012:group/default/analysts", s.QuickSightPrincipalARN)
 	assert.Equal(t, "arn:aws:iam::123456789012:role/search/reader", s.OpenSearchReaderARN)
-	assert.Contains(t, OpenSearchDescription, "$175 a month", "the minimum cost is next to the setting")
-	assert.Contains(t, OpenSearchDescription, "unique event_id")
+	assert.Contains(t, OpenSearchDescription, "$350 a month", "the minimum cost is next to the setting")
+	assert.Contains(t, OpenSearchDescription, "unique change_id")
 }
 
 func TestFailoverNeedsARecordAndAnEndpointPerRegion(t *testing.T) {
@@ -260,4 +267,18 @@ func TestFailoverNeedsARecordAndAnEndpointPerRegion(t *testing.T) {
 	_, err = Parse("prod", values)
 	require.ErrorContains(t, err, "failover needs replicaRegions")
 	require.ErrorContains(t, err, "us-west-2 is neither aws:region nor in replicaRegions")
+}
+
+func TestRegionCodesAreShortAndUnique(t *testing.T) {
+	seen := map[string]string{}
+	for _, r := range Regions {
+		code := RegionCode(r)
+		assert.LessOrEqualf(t, len(code), 6, "%s -> %s", r, code)
+		if other, dup := seen[code]; dup {
+			t.Errorf("%s and %s both have the code %s", r, other, code)
+		}
+		seen[code] = r
+	}
+	assert.Equal(t, "usw2", RegionCode("us-west-2"))
+	assert.Equal(t, "apse2", RegionCode("ap-southeast-2"))
 }

@@ -137,6 +137,7 @@ func (s Settings) check() []problem {
 	}
 
 	s.checkFailover(bad)
+	s.checkAnalyticsRegion(bad)
 	s.checkSinks(bad)
 
 	if s.AlarmEmail != "" {
@@ -164,6 +165,45 @@ var (
 	hostedZoneIDPattern = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 	dnsNamePattern      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$`)
 )
+
+// StandbyAnalyticsDescription is standbyAnalytics' description, here with
+// the rule it states.
+const StandbyAnalyticsDescription = "Create a paused copy of the analytics pipeline in each replica region, reading that region's replica stream and replicating raw/ to the data bucket, to switch on with analyticsRegion after a failover; needs replicaRegions and routerMaxRecordAgeSeconds >= 86400."
+
+// StandbyMinRecordAgeSeconds is the least routerMaxRecordAgeSeconds with
+// standby pipelines: a pipeline switched on, or resumed, after hours reads
+// its stream's whole backlog (24 hours); a lower age would park the older
+// records in the failed-records bucket instead of routing them.
+const StandbyMinRecordAgeSeconds = 86400
+
+// checkAnalyticsRegion applies the rules of standbyAnalytics and analyticsRegion.
+func (s Settings) checkAnalyticsRegion(bad func(key, value, format string, args ...any)) {
+	if s.StandbyAnalytics {
+		if len(s.ReplicaRegions) == 0 {
+			bad(FullKey("standbyAnalytics"), "true", "needs replicaRegions: a standby pipeline reads a replica's stream")
+		} else if s.RouterMaxRecordAgeSeconds < StandbyMinRecordAgeSeconds {
+			bad(FullKey("routerMaxRecordAgeSeconds"), strconv.Itoa(s.RouterMaxRecordAgeSeconds),
+				"must be at least %d with standbyAnalytics: a pipeline switched on after a failover must route its stream's whole 24-hour backlog", StandbyMinRecordAgeSeconds)
+		}
+	}
+	if s.AnalyticsRegion == "" || s.AnalyticsRegion == s.Region {
+		return
+	}
+	switch {
+	case !slices.Contains(s.ReplicaRegions, s.AnalyticsRegion):
+		bad(FullKey("analyticsRegion"), s.AnalyticsRegion, "is neither aws:region (%s) nor in replicaRegions", s.Region)
+	case !s.StandbyAnalytics:
+		bad(FullKey("analyticsRegion"), s.AnalyticsRegion, "names a replica region, which has a pipeline only with standbyAnalytics: true")
+	}
+}
+
+// ActiveAnalyticsRegion is the region whose pipeline reads its stream.
+func (s Settings) ActiveAnalyticsRegion() string {
+	if s.AnalyticsRegion == "" {
+		return s.Region
+	}
+	return s.AnalyticsRegion
+}
 
 // checkFailover applies the failover routing rules: a zone needs a record
 // name and an endpoint for the primary and every replica region.

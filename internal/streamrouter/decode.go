@@ -97,17 +97,20 @@ type image [numImageAttrs]attr
 // streamRecord is what the router reads of one DynamoDB stream record.
 type streamRecord struct {
 	eventID, eventName, sequenceNumber string
+	awsRegion                          string    // the region whose stream it is
 	created                            time.Time // zero when absent
 	sizeBytes                          int64
 	pk, sk                             attr
 	newImage, oldImage                 image
+	change                             changeKey // the same in every region (changekey.go)
 }
 
 // fromLambdaRecord converts aws-lambda-go's record.
 func fromLambdaRecord(rec *events.DynamoDBEventRecord) streamRecord {
 	r := streamRecord{
 		eventID: rec.EventID, eventName: rec.EventName, sequenceNumber: rec.Change.SequenceNumber,
-		created: rec.Change.ApproximateCreationDateTime.Time, sizeBytes: rec.Change.SizeBytes,
+		awsRegion: rec.AWSRegion, created: rec.Change.ApproximateCreationDateTime.Time, sizeBytes: rec.Change.SizeBytes,
+		change: changeKeyOf(rec),
 	}
 	r.pk = fromLambdaAttr(rec.Change.Keys, sessions.PartitionKey)
 	r.sk = fromLambdaAttr(rec.Change.Keys, sessions.SortKey)
@@ -145,7 +148,15 @@ type decoder struct {
 	s     string
 	i     int
 	depth int
+	canon canonScratch // for change keys, reused from record to record
 }
+
+// payloadSpan is where a value lies in the payload, s[lo:hi]; empty when absent.
+type payloadSpan struct{ lo, hi int }
+
+// rawMaps are the spans of a record's Keys and images, hashed into its
+// change key once the whole record has been read.
+type rawMaps struct{ keys, oldImage, newImage payloadSpan }
 
 // decodeBatch decodes a DynamoDB stream event. An error means the payload is
 // not JSON, or a field the router reads has the wrong JSON type; Lambda then
@@ -202,20 +213,57 @@ func (d *decoder) record(r *streamRecord) error {
 	if d.null() {
 		return nil
 	}
-	return d.object(func(key string) error {
+	var raw rawMaps
+	err := d.object(func(key string) error {
 		switch {
 		case fieldIs(key, "eventID"):
 			return d.stringField(&r.eventID)
 		case fieldIs(key, "eventName"):
 			return d.stringField(&r.eventName)
+		case fieldIs(key, "awsRegion"):
+			return d.stringField(&r.awsRegion)
 		case fieldIs(key, "dynamodb"):
-			return d.change(r)
+			return d.change(r, &raw)
 		}
 		return d.skip()
 	})
+	if err != nil {
+		return err
+	}
+	r.change, err = d.changeKey(r.eventName, raw)
+	return err
 }
 
-func (d *decoder) change(r *streamRecord) error {
+// changeKey reads the record's Keys and images again, in canonical form,
+// and hashes them.
+func (d *decoder) changeKey(eventName string, raw rawMaps) (changeKey, error) {
+	resume := d.i
+	defer func() { d.i = resume }()
+	c := &d.canon
+	c.begin(eventName)
+	for _, sp := range [...]payloadSpan{raw.keys, raw.oldImage, raw.newImage} {
+		if sp.lo == sp.hi || d.s[sp.lo:sp.hi] == "null" {
+			c.out = append(c.out, 'x')
+			continue
+		}
+		d.i = sp.lo
+		if err := c.canonJSON(d, false); err != nil {
+			return changeKey{}, err
+		}
+	}
+	return c.sum(), nil
+}
+
+// spanOf runs read on the value at d and notes where it lay.
+func (d *decoder) spanOf(dst *payloadSpan, read func() error) error {
+	d.space()
+	lo := d.i
+	err := read()
+	*dst = payloadSpan{lo, d.i}
+	return err
+}
+
+func (d *decoder) change(r *streamRecord, raw *rawMaps) error {
 	if d.null() {
 		return nil
 	}
@@ -224,11 +272,11 @@ func (d *decoder) change(r *streamRecord) error {
 		case fieldIs(key, "ApproximateCreationDateTime"):
 			return d.creationTime(&r.created)
 		case fieldIs(key, "Keys"):
-			return d.keys(r)
+			return d.spanOf(&raw.keys, func() error { return d.keys(r) })
 		case fieldIs(key, "NewImage"):
-			return d.image(&r.newImage)
+			return d.spanOf(&raw.newImage, func() error { return d.image(&r.newImage) })
 		case fieldIs(key, "OldImage"):
-			return d.image(&r.oldImage)
+			return d.spanOf(&raw.oldImage, func() error { return d.image(&r.oldImage) })
 		case fieldIs(key, "SequenceNumber"):
 			return d.stringField(&r.sequenceNumber)
 		case fieldIs(key, "SizeBytes"):

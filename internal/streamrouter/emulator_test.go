@@ -587,9 +587,9 @@ func TestOverlongSessionIDIsPoison(t *testing.T) {
 	t.Logf("a %d-character partition key: %s", MaxPartitionKeyChars+1, apiErr.ErrorCode())
 
 	recs := []events.DynamoDBEventRecord{
-		handoffOfSize(t, "s-1", "1", 400),
+		handoffOfSize(t, "s-1", "1", 500),
 		handoffOfSize(t, long, "2", 2000),
-		handoffOfSize(t, "s-2", "3", 400),
+		handoffOfSize(t, "s-2", "3", 500),
 		handoffOfSize(t, strings.Repeat("é", MaxPartitionKeyChars), "4", 2000), // 256: fine
 	}
 	r, logs, metrics := testRouter(t, kin)

@@ -1,6 +1,7 @@
 package streamrouter
 
 import (
+	"encoding/hex"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -33,6 +34,8 @@ type event struct {
 	summaryNumber                                    optString
 	sequenceNumber                                   string
 	eventTimeMS                                      int64
+	changeKey                                        changeKey
+	sourceRegion                                     string
 }
 
 // analytics returns e as the schema's type.
@@ -56,6 +59,7 @@ func (e *event) analytics() analytics.Event {
 		AgentID: s(e.agentID), Reason: s(e.reason), ResponseID: s(e.responseID),
 		SizeBytes: e.sizeBytes, Timestamp: e.timestamp,
 		SummaryNumber: s(e.summaryNumber), SequenceNumber: e.sequenceNumber, EventTimeMS: e.eventTimeMS,
+		ChangeID: hex.EncodeToString(e.changeKey[:]), SourceRegion: e.sourceRegion,
 	}
 }
 
@@ -91,6 +95,10 @@ func appendEvent(b []byte, e *event) []byte {
 	b = appendString(b, e.sequenceNumber)
 	b = append(b, `,"event_time_ms":`...)
 	b = strconv.AppendInt(b, e.eventTimeMS, 10)
+	b = append(b, `,"change_id":"`...)
+	b = hex.AppendEncode(b, e.changeKey[:])
+	b = append(b, `","source_region":`...)
+	b = appendString(b, e.sourceRegion)
 	return append(b, "}\n"...)
 }
 

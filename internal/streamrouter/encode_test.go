@@ -1,8 +1,10 @@
 package streamrouter
 
 import (
+	"encoding/hex"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,7 +37,17 @@ func fromAnalytics(e analytics.Event) event {
 		agentID: s(e.AgentID), reason: s(e.Reason), responseID: s(e.ResponseID),
 		sizeBytes: e.SizeBytes, timestamp: e.Timestamp,
 		summaryNumber: s(e.SummaryNumber), sequenceNumber: e.SequenceNumber, eventTimeMS: e.EventTimeMS,
+		changeKey: changeKeyFromHex(e.ChangeID), sourceRegion: e.SourceRegion,
 	}
+}
+
+// changeKeyFromHex reads a ChangeID; anything but 32 hex digits is a zero key.
+func changeKeyFromHex(id string) changeKey {
+	var k changeKey
+	if b, err := hex.DecodeString(id); err == nil && len(b) == len(k) {
+		copy(k[:], b)
+	}
+	return k
 }
 
 // fullEvent sets every field of analytics.Event, found by reflection, to
@@ -64,6 +76,7 @@ func fullEvent(t testing.TB, str string, num float64, integer int64) analytics.E
 			t.Fatalf("field %s: %s is not handled here", v.Type().Field(i).Name, f.Type())
 		}
 	}
+	e.ChangeID = "00112233445566778899aabbccddeeff" // a change key is always 32 hex digits
 	return e
 }
 
@@ -95,7 +108,7 @@ func TestAppendEventMatchesMarshalLine(t *testing.T) {
 	e.Role, e.Status, e.OldStatus, e.CustomerID, e.TurnCount, e.TokenCount = nil, nil, nil, nil, nil, nil
 	e.AgentID, e.Reason, e.ResponseID, e.SummaryNumber = nil, nil, nil, nil
 	requireSameLine(t, e)
-	requireSameLine(t, analytics.Event{})
+	requireSameLine(t, analytics.Event{ChangeID: strings.Repeat("0", 32)})
 }
 
 // FuzzAppendEvent compares appendEvent with analytics.MarshalLine on

@@ -204,7 +204,7 @@ func TestAggregationFollowsTheContract(t *testing.T) {
 		var recs []events.DynamoDBEventRecord
 		for i := range 5 + rng.IntN(40) {
 			session := fmt.Sprintf("s%d", rng.IntN(8))
-			size := 300 + rng.IntN(900)
+			size := 400 + rng.IntN(800)
 			if rng.IntN(30) == 0 {
 				size = 3001 + rng.IntN(100) // poison
 			}
@@ -319,11 +319,11 @@ func TestScheduleMeetsTheLowerBound(t *testing.T) {
 // every other session are delivered.
 func TestOversizeEventIsReportedNotDropped(t *testing.T) {
 	recs := []events.DynamoDBEventRecord{
-		handoffOfSize(t, "s-2", "1", 300),     // before the poison: delivered
-		handoffOfSize(t, "s-1", "2", 300),     //
+		handoffOfSize(t, "s-2", "1", 400),     // before the poison: delivered
+		handoffOfSize(t, "s-1", "2", 400),     //
 		handoffOfSize(t, "s-2", "3", 1<<20+1), // poison
-		handoffOfSize(t, "s-2", "4", 300),     // held behind it: order
-		handoffOfSize(t, "s-3", "5", 300),
+		handoffOfSize(t, "s-2", "4", 400),     // held behind it: order
+		handoffOfSize(t, "s-3", "5", 400),
 	}
 	fake := &fakeKinesis{}
 	r, logs, metrics := testRouter(t, fake)
@@ -498,11 +498,11 @@ func TestBackoffThatWouldCrossTheDeadlineIsNotStarted(t *testing.T) {
 func TestReportsTheFirstUndeliveredRecord(t *testing.T) {
 	recs := []events.DynamoDBEventRecord{
 		record("INSERT", "1", keys("SESSION#ok", "FEEDBACK#1"), nil, nil), // skipped
-		handoffOfSize(t, "ok", "2", 300),
-		handoffOfSize(t, "bad", "3", 300),
-		handoffOfSize(t, "ok", "4", 300),
-		handoffOfSize(t, "bad", "5", 300),
-		handoffOfSize(t, "other", "6", 300),
+		handoffOfSize(t, "ok", "2", 400),
+		handoffOfSize(t, "bad", "3", 400),
+		handoffOfSize(t, "ok", "4", 400),
+		handoffOfSize(t, "bad", "5", 400),
+		handoffOfSize(t, "other", "6", 400),
 	}
 	fake := &fakeKinesis{failEntry: func(_, _ int, pk string) string {
 		if pk == "bad" {

@@ -116,6 +116,8 @@ func transform(rec *streamRecord, received time.Time, ev *event) (Dropped, error
 		timestamp:      created.Unix(),
 		sequenceNumber: rec.sequenceNumber,
 		eventTimeMS:    created.UnixMilli(),
+		changeKey:      rec.change,
+		sourceRegion:   rec.awsRegion,
 	}
 
 	img := &rec.newImage

@@ -37,6 +37,8 @@ type Config struct {
 	MaxScheduleRetryAttempts int
 	// log-group-retention: minRetentionDays, 1 to 3653.
 	MinLogRetentionDays int
+	// backup-plan-retention: minRetentionDays, 1 to 36500.
+	MinBackupRetentionDays int
 
 	// Levels overrides policies' enforcement levels, by policy name, as the
 	// "enforcementLevel" of a policy-pack config file does; "all" sets every
@@ -64,6 +66,9 @@ func DefaultConfig() Config {
 		MaxScheduleRetryAttempts: 10,
 		// CloudWatch.16's default, and Checkov's CKV_AWS_338: a year.
 		MinLogRetentionDays: 365,
+		// The AWS Config rule backup-plan-min-frequency-and-min-retention-check's
+		// default (requiredRetentionDays), and DynamoDB PITR's window.
+		MinBackupRetentionDays: 35,
 	}
 }
 

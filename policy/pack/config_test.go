@@ -49,6 +49,9 @@ var wantLevels = map[string]policyx.EnforcementLevel{
 	"resource-policy-no-public-access":      mandatory,
 	"iam-no-kms-decrypt-all":                mandatory,
 	"log-group-retention":                   advisory,
+	"backup-plan-retention":                 mandatory,
+	"backup-plan-vault-customer-key":        mandatory,
+	"backup-vault-immutable":                advisory,
 }
 
 func TestPolicies(t *testing.T) {
@@ -103,6 +106,9 @@ func TestConfigSchemas(t *testing.T) {
 		},
 		"log-group-retention": {
 			"minRetentionDays": {"type": "integer", "minimum": 1, "maximum": 3653, "default": 365},
+		},
+		"backup-plan-retention": {
+			"minRetentionDays": {"type": "integer", "minimum": 1, "maximum": 36500, "default": 35},
 		},
 		"required-tags": {
 			"requiredTags": {"type": "array", "items": map[string]any{"type": "string", "minLength": 1},
@@ -266,7 +272,8 @@ func TestParseConfig(t *testing.T) {
 }
 
 // The repository's per-stack policy config files parse, and only relax
-// what their comment-free JSON says: dev's keys may wait 7 days.
+// what their comment-free JSON says: dev's keys may wait 7 days, and its
+// backups may be kept 7 days.
 func TestStackPolicyConfigFiles(t *testing.T) {
 	files, err := filepath.Glob("../config/*.json")
 	require.NoError(t, err)
@@ -283,5 +290,6 @@ func TestStackPolicyConfigFiles(t *testing.T) {
 	require.NoError(t, err)
 	want := DefaultConfig()
 	want.MinKeyDeletionWindowDays = 7
+	want.MinBackupRetentionDays = 7
 	assert.Equal(t, want, dev)
 }

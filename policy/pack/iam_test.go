@@ -69,6 +69,9 @@ func TestIAMNoWildcardActionsCoversResourcePoliciesAndAttachments(t *testing.T) 
 		"policy": doc(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`)})
 	notResource := res(typeIAMPolicy, "not-resource", map[string]any{
 		"policy": doc(`{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}`)})
+	// The Service Authorization Reference gives ListExports and ListImports an optional table resource.
+	listExports := res(typeIAMRolePolicy, "list-exports", map[string]any{"role": "r",
+		"policy": doc(`{"Effect":"Allow","Action":["dynamodb:ListExports","dynamodb:ListImports"],"Resource":"*"}`)})
 	runCases(t, "iam-no-wildcard-actions", "mandatory", []policyCase{
 		{name: "compliant: a key's delegation to the account, a service-role policy, actions that take no resource", resources: []Resource{
 			res("aws:kms/key:Key", "default", map[string]any{"policy": doc(
@@ -79,10 +82,11 @@ func TestIAMNoWildcardActionsCoversResourcePoliciesAndAttachments(t *testing.T) 
 			res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "own", map[string]any{"role": "r",
 				"policyArn": "arn:aws:iam::123456789012:policy/TeamFullAccess"}),
 			res(typeIAMRolePolicy, "list", map[string]any{"role": "r", "policy": doc(
-				`{"Effect":"Allow","Action":["dynamodb:ListExports","cloudwatch:PutMetricData"],"Resource":"*"}`)}),
+				`{"Effect":"Allow","Action":["dynamodb:ListTables","dynamodb:DescribeLimits","cloudwatch:PutMetricData",` +
+					`"logs:CreateLogDelivery","logs:DescribeLogGroups","logs:PutResourcePolicy","xray:PutTraceSegments"],"Resource":"*"}`)}),
 		}},
 		{name: "wildcards in resource policies, attachments, Resource * and NotResource",
-			resources: []Resource{queuePolicy, topic, key, vault, admin, s3Full, anyObject, notResource},
+			resources: []Resource{queuePolicy, topic, key, vault, admin, s3Full, anyObject, notResource, listExports},
 			want: []expected{
 				{queuePolicy.URN, `policy: statement 0 allows "sqs:*"`},
 				{topic.URN, `policy: statement 0 allows "*"`},
@@ -92,6 +96,7 @@ func TestIAMNoWildcardActionsCoversResourcePoliciesAndAttachments(t *testing.T) 
 				{s3Full.URN, "managedPolicyArns[0] attaches the AWS managed policy AmazonS3FullAccess"},
 				{anyObject.URN, `policy: statement 0 allows "s3:GetObject" on Resource "*"`},
 				{notResource.URN, "policy: statement 0 allows NotResource"},
+				{listExports.URN, `policy: statement 0 allows "dynamodb:ListExports", "dynamodb:ListImports" on Resource "*"`},
 			}},
 		{name: "unknown values", resources: []Resource{
 			res("aws:sqs/queuePolicy:QueuePolicy", "a", map[string]any{"policy": unknown}),

@@ -72,6 +72,7 @@ var (
 		resourcePolicyNoPublicAccess,
 		iamNoKMSDecryptAll,
 		logGroupRetention,
+		backupPlanRetention,
 	}
 	stackPolicies = []stackPolicy{
 		s3BucketVersioning,
@@ -84,6 +85,8 @@ var (
 		dynamoDBTableBackupCoverage,
 		dynamoDBReplicaEncryption,
 		sqsQueueDLQ,
+		backupPlanVaultCustomerKey,
+		backupVaultImmutable,
 	}
 )
 

@@ -31,12 +31,13 @@ func compliantStack() []Resource {
 	const topic = "arn:aws:sns:us-east-1:123456789012:alarms"
 	const rootKeyPolicy = `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},` +
 		`"Action":"kms:*","Resource":"*"}]}`
-	selection := dependsOn(res(typeBackupSelection, "sessions-backup", map[string]any{
-		"resources": []any{"arn:aws:dynamodb:us-east-1:123456789012:table/sessions"}, "planId": "plan", "iamRoleArn": "role",
-	}), "resources", table)
+	vault := res(typeBackupVault, "vault", map[string]any{"name": "vault", "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"})
+	plan := dependsOn(backupPlan("plan", backupRule("daily", "vault", "cron(0 5 * * ? *)", 35)), "rules", vault)
+	selection := dependsOn(dependsOn(res(typeBackupSelection, "sessions-backup", map[string]any{
+		"resources": []any{"arn:aws:dynamodb:us-east-1:123456789012:table/sessions"}, "planId": "plan-id", "iamRoleArn": "role",
+	}), "resources", table), "planId", plan)
 	return append(lake.all(),
-		table, selection,
-		res(typeBackupVault, "vault", map[string]any{"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"}),
+		table, selection, vault, plan,
 		res(typeDynamoDBTableReplica, "west", map[string]any{"pointInTimeRecovery": true, "deletionProtectionEnabled": true,
 			"globalTableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/sessions",
 			"kmsKeyArn":      "arn:aws:kms:us-west-2:123456789012:key/mrk-1"}),
@@ -55,8 +56,8 @@ func compliantStack() []Resource {
 			"policy": rootKeyPolicy}),
 		res(typeKMSReplicaKey, "key-west", map[string]any{"primaryKeyArn": "arn:aws:kms:us-east-1:123456789012:key/mrk-1",
 			"deletionWindowInDays": 30, "enabled": true, "policy": rootKeyPolicy}),
-		res(typeBackupVaultPolicy, "vault", map[string]any{"backupVaultName": "vault",
-			"policy": `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"backup:DeleteRecoveryPoint","Resource":"*"}]}`}),
+		dependsOn(res(typeBackupVaultPolicy, "vault", map[string]any{"backupVaultName": "vault", "policy": denyDeletion}),
+			"backupVaultName", vault),
 		schedule("job", nil),
 		stateMachine("workflow", map[string]any{"level": "ERROR",
 			"logDestination": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/workflow:*"}),

@@ -1,6 +1,6 @@
 -- Reads the processed table manga_assist_events_processed (each stream event once, complete UTC days up to yesterday). Per UTC day of the last 7 before today (today excluded: the daily run has not reached it; 1-daily-active-sessions reads the raw table up to now): sessions that wrote at least one new turn, new user turns (user messages) and new handoff items (handoffs), each stream event counted once.
 --
--- The processed table holds each event_id once (the daily workflow's MERGE de-duplicates), so
+-- The processed table holds each change_id once (the daily workflow's MERGE de-duplicates), so
 -- nothing is numbered here. Only INSERTs count, as in the raw version. The window is whole UTC
 -- days of event_ts, the source of the table's day() partitions, so Iceberg reads only those days.
 SELECT

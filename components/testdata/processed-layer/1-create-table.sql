@@ -1,5 +1,5 @@
 CREATE TABLE IF NOT EXISTS manga_assist_events_processed (
-    event_id string COMMENT 'stream record eventID; de-duplication key',
+    event_id string COMMENT 'stream record eventID, different in each region; change_id de-duplicates',
     event_type string COMMENT 'INSERT, MODIFY or REMOVE',
     session_id string COMMENT 'PK without SESSION#; also the Kinesis partition key',
     sort_key string COMMENT 'SK of the item',
@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS manga_assist_events_processed (
     summary_number string COMMENT 'summary: SK after SUMMARY#',
     sequence_number string COMMENT 'stream record SequenceNumber; replay position and order',
     event_time_ms bigint COMMENT 'event time, epoch milliseconds; drives the hour partition',
+    change_id string COMMENT 'hash of keys, event name and both images: the same in every region; de-duplication key',
+    source_region string COMMENT 'region whose table stream the event came from',
     event_ts timestamp COMMENT 'event time (ts) as a UTC timestamp; the table is partitioned by its day'
 )
 PARTITIONED BY (day(event_ts))

@@ -4,6 +4,11 @@
 // which aws-sdk-go-v2's config loader reads itself. Whenever an endpoint is
 // set, S3 uses path-style addressing: an emulator or a private endpoint has
 // no per-bucket DNS names.
+//
+// The clients are those of one region; Clients.InRegion gives another
+// region's with the same credentials, endpoint and retries (a global table's
+// replicas are read in their own regions). Route 53 is global: its client
+// signs for us-east-1 whatever the region (the SDK's endpoint rules).
 package awsenv
 
 import (
@@ -18,7 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -28,8 +35,23 @@ type Clients struct {
 	DynamoDB *dynamodb.Client
 	S3       *s3.Client
 	Backup   *backup.Client
+	// CloudWatch reads metrics of this region (ReplicationLatency is
+	// published in the replication's source region).
+	CloudWatch *cloudwatch.Client
+	// Route53 is global.
+	Route53 *route53.Client
 	// Endpoint is the custom endpoint in use, "" for AWS's own.
 	Endpoint string
+
+	cfg aws.Config
+}
+
+// InRegion returns the clients of another region: the same credentials,
+// endpoint (AWS_ENDPOINT_URL) and retry settings, only the region differs.
+func (c Clients) InRegion(region string) Clients {
+	cfg := c.cfg.Copy()
+	cfg.Region = region
+	return FromConfig(cfg)
 }
 
 // Load reads the environment and builds the clients.
@@ -72,7 +94,10 @@ func FromConfig(cfg aws.Config) Clients {
 				o.UsePathStyle = true
 			}
 		}),
-		Backup:   backup.NewFromConfig(cfg),
-		Endpoint: endpoint,
+		Backup:     backup.NewFromConfig(cfg),
+		CloudWatch: cloudwatch.NewFromConfig(cfg),
+		Route53:    route53.NewFromConfig(cfg),
+		Endpoint:   endpoint,
+		cfg:        cfg,
 	}
 }
