@@ -631,19 +631,27 @@ func (b *backupSchedule) awsBackup() (*backup.Vault, pulumi.StringOutput, *backu
 	if err != nil {
 		return nil, none, nil, err
 	}
-	if lock := a.VaultLock; lock != nil {
+	// The lock, when asked for, goes on both vaults: a copy that can be
+	// deleted early protects nothing the original's lock does.
+	lockVault := func(lockName string, v *backup.Vault, opts ...pulumi.ResourceOption) error {
+		lock := a.VaultLock
+		if lock == nil {
+			return nil
+		}
 		var changeable pulumi.IntPtrInput // omitted: governance mode
 		if lock.ChangeableForDays > 0 {
 			changeable = pulumi.Int(lock.ChangeableForDays)
 		}
-		if _, err := backup.NewVaultLockConfiguration(ctx, name, &backup.VaultLockConfigurationArgs{
-			BackupVaultName:   vault.Name,
+		_, err := backup.NewVaultLockConfiguration(ctx, lockName, &backup.VaultLockConfigurationArgs{
+			BackupVaultName:   v.Name,
 			MinRetentionDays:  pulumi.Int(lock.MinRetentionDays),
 			MaxRetentionDays:  pulumi.Int(lock.MaxRetentionDays),
 			ChangeableForDays: changeable,
-		}, b.parent); err != nil {
-			return nil, none, nil, err
-		}
+		}, append([]pulumi.ResourceOption{b.parent}, opts...)...)
+		return err
+	}
+	if err := lockVault(name, vault); err != nil {
+		return nil, none, nil, err
 	}
 
 	copyVaultArn := none
@@ -675,6 +683,9 @@ func (b *backupSchedule) awsBackup() (*backup.Vault, pulumi.StringOutput, *backu
 			Tags:         b.tags,
 		}, b.parent, inRegion)
 		if err != nil {
+			return nil, none, nil, err
+		}
+		if err := lockVault(name+"-"+a.CopyToRegion, copyVault, inRegion); err != nil {
 			return nil, none, nil, err
 		}
 		copyVaultArn = copyVault.Arn

@@ -63,9 +63,17 @@ func TestProdBacksUpToTheReplicaRegion(t *testing.T) {
 
 	locked := previewStack(t, "prod", map[string]string{"manga-assist-data:backupVaultLock": "true"})
 	lock := locked.Find("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
-	require.Len(t, lock, 1)
-	assert.Equal(t, map[string]any{"backupVaultName": "manga-assist-backups-prod", "minRetentionDays": 90.0, "maxRetentionDays": 365.0},
-		lock[0].Inputs, "governance mode, the plan's retentions")
+	require.Len(t, lock, 2, "the vault and its copy in us-west-2")
+	regions := map[string]bool{}
+	for _, l := range lock {
+		regions[locked.RegionOf(l)] = true
+		assert.Equal(t, map[string]any{"backupVaultName": "manga-assist-backups-prod", "minRetentionDays": 90.0, "maxRetentionDays": 365.0},
+			l.Inputs, "governance mode, the plan's retentions")
+	}
+	assert.Equal(t, map[string]bool{"us-east-1": true, "us-west-2": true}, regions)
+	for _, v := range locked.Violations {
+		assert.NotEqual(t, "backup-vault-immutable", v.Policy, "both vaults are locked: %s", v.URN)
+	}
 }
 
 // Dev has no replica: no copy; alarms are off: the BackupSchedule gets no
