@@ -59,9 +59,10 @@ func TestProdBacksUpToTheReplicaRegion(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 7, backupAlarms)
-	assert.Empty(t, r.Find("aws:backup/vaultLockConfiguration:VaultLockConfiguration"), "backupVaultLock is off by default")
+	unlocked := previewStack(t, "prod", map[string]string{"manga-assist-data:backupVaultLock": "false"})
+	assert.Empty(t, unlocked.Find("aws:backup/vaultLockConfiguration:VaultLockConfiguration"), "backupVaultLock: false locks nothing")
 
-	locked := previewStack(t, "prod", map[string]string{"manga-assist-data:backupVaultLock": "true"})
+	locked := r // prod sets backupVaultLock
 	lock := locked.Find("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
 	require.Len(t, lock, 2, "the vault and its copy in us-west-2")
 	regions := map[string]bool{}
