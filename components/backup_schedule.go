@@ -21,6 +21,7 @@ import (
 
 	orchestrator "github.com/manga-assist/manga-assist-data/internal/backup"
 	"github.com/manga-assist/manga-assist-data/internal/lambdabuild"
+	"github.com/manga-assist/manga-assist-data/internal/schedule"
 	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
 )
 
@@ -211,7 +212,7 @@ func (a BackupScheduleArgs) withDefaults(stack string) (BackupScheduleArgs, erro
 		{"IncrementalSchedule", a.IncrementalSchedule}, {"FullSchedule", a.FullSchedule}, {"CatchUpSchedule", a.CatchUpSchedule},
 		{"DailyBackupSchedule", a.DailyBackupSchedule}, {"WeeklyBackupSchedule", a.WeeklyBackupSchedule},
 	} {
-		if err := stackconfig.ValidateSchedule(s.expr); err != nil {
+		if err := schedule.Validate(s.expr); err != nil {
 			bad("%s %q: %v", s.field, s.expr, err)
 		}
 	}

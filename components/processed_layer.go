@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/manga-assist/manga-assist-data/internal/lifecycle"
+	"github.com/manga-assist/manga-assist-data/internal/schedule"
 	"github.com/manga-assist/manga-assist-data/internal/stackconfig"
 )
 
@@ -220,7 +221,7 @@ func (a ProcessedLayerArgs) withDefaults(stack string) (ProcessedLayerArgs, erro
 	a.LookbackDays = min(a.LookbackDays, max(a.RetentionDays, 1))
 	a.WideLookbackDays = min(a.WideLookbackDays, max(a.RetentionDays, 1))
 	for _, s := range []struct{ field, expr string }{{"DailySchedule", a.DailySchedule}, {"WideSchedule", a.WideSchedule}} {
-		if err := stackconfig.ValidateSchedule(s.expr); err != nil {
+		if err := schedule.Validate(s.expr); err != nil {
 			bad("%s %q: %v", s.field, s.expr, err)
 		}
 	}

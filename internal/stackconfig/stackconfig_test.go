@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/manga-assist/manga-assist-data/internal/schedule"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -131,7 +132,7 @@ func TestGoodSchedules(t *testing.T) {
 		"cron(0 8 1,15 * ? *)", "cron(0 0 L * ? *)", "cron(0 0 15W JAN-MAR ? *)", "cron(0 9 ? * 2#1 *)",
 		"cron(0 9 ? * MON-FRI *)", "rate(1 day)", "rate(12 hours)", "rate(15 minutes)",
 	} {
-		assert.NoError(t, ValidateSchedule(expr), expr)
+		assert.NoError(t, schedule.Validate(expr), expr)
 	}
 }
 

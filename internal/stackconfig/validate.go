@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/manga-assist/manga-assist-data/internal/schedule"
 	"github.com/manga-assist/manga-assist-data/internal/sessions"
 )
 
@@ -131,7 +132,7 @@ func (s Settings) check() []problem {
 		"incrementalExportSchedule": s.IncrementalExportSchedule,
 		"fullExportSchedule":        s.FullExportSchedule,
 	} {
-		if err := ValidateSchedule(expr); err != nil {
+		if err := schedule.Validate(expr); err != nil {
 			bad(FullKey(key), expr, "%v", err)
 		}
 	}

@@ -91,7 +91,7 @@ func TestBackupPlanRetention(t *testing.T) {
 			{short.URN, `rules[0] ("daily"): lifecycle.deleteAfter is 7 days, below the minimum of 35`}}},
 		{name: "an expression AWS Backup refuses", resources: []Resource{broken}, want: []expected{
 			{broken.URN, `rules[0] ("daily"): schedule "cron(0 5 * * *)" is not a schedule AWS Backup takes: ` +
-				`cron(0 5 * * *): want six fields`},
+				`cron needs 6 fields (minutes hours day-of-month month day-of-week year), got 5`},
 			{broken.URN, "no rule backs up at least daily"}}},
 		{name: "values of the wrong kind", resources: []Resource{odd}, want: []expected{
 			{odd.URN, `rules[0] ("daily"): schedule is 5: set a cron expression`},

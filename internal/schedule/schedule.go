@@ -1,4 +1,10 @@
-package stackconfig
+// Package schedule reads EventBridge-style schedule expressions, the form
+// EventBridge Scheduler and AWS Backup rules share: cron(minutes hours
+// day-of-month month day-of-week year) and rate(value unit), in UTC
+// (EventBridge User Guide, "Cron expressions" and "Rate expressions"). The
+// stack settings validate with it; the policy pack asks it whether an AWS
+// Backup rule runs every day.
+package schedule
 
 import (
 	"fmt"
@@ -7,10 +13,10 @@ import (
 	"strings"
 )
 
-// ValidateSchedule checks an EventBridge Scheduler expression for a recurring
-// schedule: cron(minutes hours day-of-month month day-of-week year) or
-// rate(value unit). One-time at(...) expressions are refused: backups recur.
-func ValidateSchedule(expr string) error {
+// Validate checks an expression for a recurring schedule: cron(minutes
+// hours day-of-month month day-of-week year) or rate(value unit). One-time
+// at(...) expressions are refused: backups recur.
+func Validate(expr string) error {
 	switch {
 	case strings.HasPrefix(expr, "cron(") && strings.HasSuffix(expr, ")"):
 		return validateCron(strings.TrimSuffix(strings.TrimPrefix(expr, "cron("), ")"))
@@ -137,4 +143,87 @@ func (f cronField) value(s string) error {
 		return fmt.Errorf("values must be %d-%d", f.lo, f.hi)
 	}
 	return nil
+}
+
+// RunsDaily tells whether a valid expression starts something on every day,
+// or more often: a rate of at most a day, or a cron whose minutes and hours
+// select a time, whose month and year select every value, and whose day
+// field that is not "?" selects every day (L, W and # select particular
+// days). err is Validate's, or a range that runs backwards.
+func RunsDaily(expr string) (bool, error) {
+	if err := Validate(expr); err != nil {
+		return false, err
+	}
+	if body, ok := strings.CutPrefix(expr, "rate("); ok {
+		m := ratePattern.FindStringSubmatch(strings.TrimSuffix(body, ")"))
+		n, _ := strconv.Atoi(m[1])
+		minutes := map[string]int{"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}[m[2]]
+		return n*minutes <= 1440, nil
+	}
+	parts := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(expr, "cron("), ")"))
+	daily := true
+	for i, f := range cronFields {
+		if parts[i] == "?" {
+			continue
+		}
+		all, err := f.coversAll(parts[i])
+		if err != nil {
+			return false, fmt.Errorf("cron %s field %q: %w", f.name, parts[i], err)
+		}
+		// Minutes and hours only pick the time of day; Validate made sure
+		// they pick one.
+		if f.name != "minutes" && f.name != "hours" {
+			daily = daily && all
+		}
+	}
+	return daily, nil
+}
+
+// particularDay is a day form that selects particular days: L, LW, 15W
+// (days of the month), 6L, 2#3 (days of the week).
+var particularDay = regexp.MustCompile(`(?i)^(L|LW|\d+W|\w+L|\w+#\d)$`)
+
+// coversAll tells whether a valid field selects every value of its range.
+// The day forms L, LW, 15W, 6L and 2#3 select particular days.
+func (f cronField) coversAll(field string) (bool, error) {
+	selected := map[int]bool{}
+	for _, item := range strings.Split(field, ",") {
+		if f.special != "" && particularDay.MatchString(item) {
+			continue
+		}
+		base, step, hasStep := strings.Cut(item, "/")
+		every := 1
+		if hasStep {
+			every, _ = strconv.Atoi(step)
+		}
+		lo, hi := f.lo, f.hi
+		switch a, b, isRange := strings.Cut(base, "-"); {
+		case base == "*":
+		case isRange:
+			lo, hi = f.number(a), f.number(b)
+			if lo > hi {
+				return false, fmt.Errorf("the range %s runs backwards", base)
+			}
+		default:
+			lo = f.number(base)
+			if !hasStep {
+				hi = lo
+			}
+		}
+		for v := lo; v <= hi; v += every {
+			selected[v] = true
+		}
+	}
+	return len(selected) == f.hi-f.lo+1, nil
+}
+
+// number is a valid value's number: a name's position, or the number.
+func (f cronField) number(s string) int {
+	for i, n := range f.names {
+		if strings.EqualFold(s, n) {
+			return f.lo + i
+		}
+	}
+	n, _ := strconv.Atoi(s)
+	return n
 }
