@@ -5,7 +5,6 @@ import (
 	"regexp"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -302,7 +301,7 @@ type layer struct {
 	tags    pulumi.StringMap
 	account pulumi.StringOutput
 	region  pulumi.StringOutput
-	// logsKey encrypts every log group of the layer (encryptLogGroups).
+	// logsKey encrypts every log group of the layer.
 	logsKey *kms.Key
 }
 
@@ -320,9 +319,6 @@ func NewProcessedLayer(ctx *pulumi.Context, name string, args *ProcessedLayerArg
 	}
 	c := &ProcessedLayer{}
 	l := &layer{ctx: ctx, a: a, tags: tagsFor("ProcessedLayer", a.Tags)}
-	// The layer's transformation reaches every resource created under it,
-	// whichever of its files creates it.
-	opts = append(opts[:len(opts):len(opts)], pulumi.Transformations([]pulumi.ResourceTransformation{l.encryptLogGroups}))
 	if err := ctx.RegisterComponentResource(typeToken("ProcessedLayer"), name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -377,24 +373,6 @@ func NewProcessedLayer(ctx *pulumi.Context, name string, args *ProcessedLayerArg
 		"collectionEndpoint":   c.CollectionEndpoint,
 		"quicksightDataSetArn": c.QuickSightDataSetArn,
 	})
-}
-
-// encryptLogGroups is the layer's resource transformation: it gives every log
-// group created under the layer that names no key of its own the layer's
-// logs key, so the workflow's log group (processed_layer_workflow.go) and
-// the OpenSearch pipeline's are encrypted alike. A log group without a
-// customer managed key is readable by whoever may read CloudWatch Logs.
-func (l *layer) encryptLogGroups(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
-	if args.Type != "aws:cloudwatch/logGroup:LogGroup" || l.logsKey == nil {
-		return nil
-	}
-	group, ok := args.Props.(*cloudwatch.LogGroupArgs)
-	if !ok || group == nil || group.KmsKeyId != nil {
-		return nil
-	}
-	encrypted := *group // the caller's arguments stay as they were
-	encrypted.KmsKeyId = l.logsKey.Arn
-	return &pulumi.ResourceTransformationResult{Props: &encrypted, Opts: args.Opts}
 }
 
 // logsKeyPolicy hands the logs key to the account's IAM, as the default key

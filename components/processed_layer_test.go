@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -614,22 +612,6 @@ func TestProcessedLayerLogGroupsEncrypted(t *testing.T) {
 		"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*"}}, policy["CloudWatchLogsEncrypt"]["Condition"])
 	alias := layerResource(t, r, "aws:kms/alias:Alias", "processed-logs-key-alias")
 	assert.Equal(t, "alias/manga-assist-data/unit/processed-layer-logs", alias["name"])
-}
-
-// A log group that names its own key keeps it: the transformation only
-// fills in a missing one, and never changes the caller's arguments.
-func TestEncryptLogGroupsKeepsAnExplicitKey(t *testing.T) {
-	l := &layer{}
-	own := &cloudwatch.LogGroupArgs{KmsKeyId: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/own")}
-	assert.Nil(t, l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:cloudwatch/logGroup:LogGroup", Props: own}), "no key yet")
-	l.logsKey = &kms.Key{}
-	assert.Nil(t, l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:cloudwatch/logGroup:LogGroup", Props: own}), "its own key")
-	assert.Nil(t, l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:sqs/queue:Queue", Props: &cloudwatch.LogGroupArgs{}}), "not a log group")
-	bare := &cloudwatch.LogGroupArgs{}
-	res := l.encryptLogGroups(&pulumi.ResourceTransformationArgs{Type: "aws:cloudwatch/logGroup:LogGroup", Props: bare})
-	require.NotNil(t, res)
-	assert.NotNil(t, res.Props.(*cloudwatch.LogGroupArgs).KmsKeyId)
-	assert.Nil(t, bare.KmsKeyId, "the caller's arguments stay as they were")
 }
 
 func toAny(s []string) []any {

@@ -410,6 +410,7 @@ func (l *layer) workflow(name string) (workflow, error) {
 	logs, err := cloudwatch.NewLogGroup(l.ctx, name+"-workflow", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/vendedlogs/states/" + machineName),
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+		KmsKeyId:        l.logsKey.Arn, // its policy admits CloudWatch Logs
 		Tags:            l.tags,
 	}, l.parent)
 	if err != nil {
